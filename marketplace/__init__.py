@@ -1,0 +1,46 @@
+"""无锡场景创新供需对接平台: the Flask application factory."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides settings read from the environment (tests)."""
+    from marketplace import api as api_package
+    from marketplace import (
+        cli,
+        db,
+        error_handlers,
+        filters,
+        scheduler,
+        security,
+        views,
+    )
+    from marketplace.accounts import auth
+    from marketplace.config import settings_from_env
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_mapping(settings_from_env(os.environ, app.instance_path))
+    if config is not None:
+        app.config.update(config)
+
+    db.init_app(app)
+    error_handlers.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+    filters.init_app(app)
+    views.init_app(app)
+    api_package.init_app(app)
+    cli.init_app(app)
+    scheduler.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Accounts: log-in, revocable sessions and API tokens, the current actor."""

@@ -1,0 +1,215 @@
+"""Accounts: users, password checks with throttling, and revocable sessions."""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from marketplace import audit
+from marketplace.accounts.models import ROLES, LoginAttempt, User, UserSession
+from marketplace.errors import Conflict, Invalid, NotFound, TooManyRequests
+from marketplace.organizations.models import Organization
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{3,50}$")
+MIN_PASSWORD_LENGTH = 8
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 30
+API_TOKEN_LIFETIME = timedelta(days=30)
+# A fixed hash to compare against when the user does not exist, so that the response
+# time does not reveal which usernames are registered.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_user(
+    session: orm.Session,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    organization_name: str | None = None,
+    display_name: str = "",
+    now: datetime,
+    actor: User | None = None,
+) -> User:
+    """Create a user; units and vendors must belong to an organization."""
+    problems: dict[str, str] = {}
+    if not USERNAME_PATTERN.match(username):
+        problems["username"] = "用户名须为3至50位字母、数字、下划线、点或连字符"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems["password"] = f"密码至少{MIN_PASSWORD_LENGTH}位"
+    if role not in ROLES:
+        problems["role"] = "角色须为 " + "、".join(ROLES)
+    organization = None
+    if organization_name:
+        organization = session.scalar(
+            sa.select(Organization).where(Organization.name == organization_name)
+        )
+        if organization is None:
+            problems["organization"] = f"单位“{organization_name}”不存在"
+    elif role in ("unit", "vendor"):
+        problems["organization"] = "场景应用单位和能力企业用户必须属于一个单位"
+    if problems:
+        raise Invalid("用户信息有误", fields=problems)
+    if session.scalar(sa.select(User.id).where(User.username == username)):
+        raise Conflict(f"用户名“{username}”已存在", code="username_taken")
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=generate_password_hash(password),
+        role=role,
+        organization=organization,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        at=now,
+        details={"username": username, "role": role},
+    )
+    return user
+
+
+def check_login_allowed(
+    session: orm.Session, username: str, remote_addr: str, now: datetime
+) -> None:
+    """Refuse further attempts after too many recent failures (per name and address)."""
+    since = now - FAILURE_WINDOW
+    by_name = session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginAttempt.username == username, LoginAttempt.at >= since
+        )
+    )
+    by_address = session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginAttempt.remote_addr == remote_addr, LoginAttempt.at >= since
+        )
+    )
+    if by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS:
+        raise TooManyRequests(
+            "登录失败次数过多，请15分钟后再试", code="too_many_login_attempts"
+        )
+
+
+def authenticate(
+    session: orm.Session,
+    username: str,
+    password: str,
+    remote_addr: str,
+    *,
+    now: datetime,
+) -> User | None:
+    """The active user with these credentials, or None (the failure is recorded).
+
+    The caller commits either way, so that failures count.
+    """
+    check_login_allowed(session, username, remote_addr, now)
+    user = session.scalar(sa.select(User).where(User.username == username))
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is not None and valid and user.active:
+        return user
+    session.add(LoginAttempt(username=username[:50], remote_addr=remote_addr, at=now))
+    audit.record(
+        session,
+        None,
+        "auth.login_failed",
+        "user",
+        user.id if user else None,
+        at=now,
+        details={"username": username[:50], "remote_addr": remote_addr},
+    )
+    return None
+
+
+def open_session(
+    session: orm.Session, user: User, kind: str, *, now: datetime, lifetime: timedelta
+) -> str:
+    """Start a browser session or API token; returns the secret the client keeps."""
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            secret_hash=hash_secret(secret),
+            user=user,
+            kind=kind,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    audit.record(session, user, f"auth.{kind}_opened", "user", user.id, at=now)
+    return secret
+
+
+def find_session_user(
+    session: orm.Session, secret: str, kind: str, *, now: datetime
+) -> User | None:
+    """The user of a live session secret; None if unknown, expired or disabled."""
+    row = session.scalar(
+        sa.select(UserSession).where(
+            UserSession.secret_hash == hash_secret(secret), UserSession.kind == kind
+        )
+    )
+    if row is None or row.expires_at <= now or not row.user.active:
+        return None
+    return row.user
+
+
+def close_session(session: orm.Session, secret: str, *, now: datetime) -> None:
+    row = session.scalar(
+        sa.select(UserSession).where(UserSession.secret_hash == hash_secret(secret))
+    )
+    if row is not None:
+        audit.record(
+            session, row.user, f"auth.{row.kind}_closed", "user", row.user_id, at=now
+        )
+        session.delete(row)
+
+
+def end_all_sessions(
+    session: orm.Session, actor: User, user_id: int, *, now: datetime
+) -> int:
+    """Revoke every session and token of a user; returns how many were ended."""
+    if session.get(User, user_id) is None:
+        raise NotFound("用户不存在", code="user_not_found")
+    result = session.execute(
+        sa.delete(UserSession).where(UserSession.user_id == user_id)
+    )
+    audit.record(session, actor, "auth.sessions_ended", "user", user_id, at=now)
+    return result.rowcount or 0
+
+
+def set_user_active(
+    session: orm.Session, actor: User, user_id: int, active: bool, *, now: datetime
+) -> User:
+    """Disable or re-enable a user; disabling also ends all their sessions."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在", code="user_not_found")
+    user.active = active
+    if not active:
+        session.execute(sa.delete(UserSession).where(UserSession.user_id == user_id))
+    audit.record(
+        session,
+        actor,
+        "user.enable" if active else "user.disable",
+        "user",
+        user_id,
+        at=now,
+    )
+    return user
+
+
+def list_users(session: orm.Session) -> list[User]:
+    return list(session.scalars(sa.select(User).order_by(User.id)))

@@ -1,0 +1,1 @@
+"""Administration pages: taxonomies, organizations and users."""

@@ -1,0 +1,57 @@
+"""The JSON API under /api/v1 (CONTRACT.md): the parent blueprint and its helpers."""
+
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, request
+
+from marketplace.db import get_session
+from marketplace.errors import BadRequest, DomainError
+from marketplace.policy import PUBLIC, access
+from marketplace.taxonomy import get_taxonomy
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a clear 400/415."""
+    if not request.is_json:
+        raise UnsupportedMediaType("请求内容类型应为 application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("请求内容不是有效的JSON", code="invalid_json")
+    if not isinstance(data, dict):
+        raise BadRequest("请求内容应为JSON对象", code="invalid_body")
+    return data
+
+
+def page_json(page: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "items": items,
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    }
+
+
+@bp.get("/taxonomy")
+@access(PUBLIC)
+def taxonomy() -> Any:
+    return jsonify(get_taxonomy(get_session()).to_json())
+
+
+def init_app(app: Flask) -> None:
+    from marketplace.accounts.api import bp as auth_bp
+    from marketplace.api.openapi import bp as openapi_bp
+    from marketplace.capabilities.api import bp as capabilities_bp
+    from marketplace.organizations.api import bp as organizations_bp
+    from marketplace.scenes.api import bp as scenes_bp
+
+    for child in (auth_bp, organizations_bp, scenes_bp, capabilities_bp):
+        bp.register_blueprint(child)
+    app.register_blueprint(bp)
+    app.register_blueprint(openapi_bp)

@@ -1,0 +1,394 @@
+"""The OpenAPI 3 document of /api/v1, built from the same field declarations the
+server validates with, so the two cannot drift apart."""
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from marketplace.capabilities.services import CAPABILITIES
+from marketplace.items.services import MAX_PER_PAGE, ItemKind
+from marketplace.items.workflow import STATUSES
+from marketplace.organizations.services import ORGANIZATION_FIELDS
+from marketplace.policy import PUBLIC, access
+from marketplace.scenes.services import SCENES
+from marketplace.taxonomy import VOCABULARIES
+
+bp = Blueprint("openapi", __name__)
+
+ERROR_STATUSES = {
+    "400": "请求格式有误",
+    "401": "未登录或令牌无效",
+    "403": "无权操作",
+    "404": "不存在或不可见",
+    "409": "状态冲突（如不允许的状态变更）",
+    "413": "内容过大",
+    "415": "内容类型不是 JSON",
+    "422": "字段校验失败",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {
+        code: {"description": ERROR_STATUSES[code], **_json(_ref("Error"))}
+        for code in codes
+    }
+
+
+def _input_schema(fields: tuple[Any, ...], *, required: bool) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {f.name: f.openapi() for f in fields},
+    }
+    names = [f.name for f in fields if f.required and f.kind != "bool"]
+    if required and names:
+        schema["required"] = names
+    return schema
+
+
+def _item_schema(kind: ItemKind) -> dict[str, Any]:
+    properties = {f.name: f.openapi() for f in kind.fields}
+    properties.update(
+        id={"type": "integer"},
+        status={"type": "string", "enum": list(STATUSES[kind.name])},
+        status_label={"type": "string"},
+        organization_id={"type": "integer"},
+        organization_name={"type": "string"},
+        published_at={"type": "string", "format": "date-time", "nullable": True},
+        created_at={"type": "string", "format": "date-time"},
+        updated_at={"type": "string", "format": "date-time"},
+    )
+    for name in ("contact_name", "contact_phone", "contact_email"):
+        properties[name] = {
+            "type": "string",
+            "nullable": True,
+            "description": "仅在公开联系方式或本单位、促进中心查看时返回",
+        }
+    return {"type": "object", "properties": properties}
+
+
+def _item_paths(kind: ItemKind, schema_name: str) -> dict[str, Any]:
+    base = f"/api/v1/{kind.plural}"
+    item_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+    list_params = [
+        {
+            "name": "q",
+            "in": "query",
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "中文全文检索（标题与描述），包含全部词语的条目排在前面",
+        },
+        {
+            "name": "status",
+            "in": "query",
+            "schema": {"type": "string", "enum": list(STATUSES[kind.name])},
+            "description": "默认只列出已发布条目；其他状态仅对有权查看者列出",
+        },
+        {
+            "name": "mine",
+            "in": "query",
+            "schema": {"type": "boolean"},
+            "description": "只看本单位的条目（需登录）",
+        },
+        {
+            "name": "sort",
+            "in": "query",
+            "schema": {
+                "type": "string",
+                "enum": [
+                    "newest",
+                    "deadline",
+                    "budget_desc",
+                    "budget_asc",
+                    "relevance",
+                ],
+            },
+        },
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        },
+    ] + [
+        {"name": f.name, "in": "query", "schema": f.openapi()}
+        for f in kind.filter_fields
+    ]
+    page_schema = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref(schema_name)},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+        },
+    }
+    secured = [{"bearer": []}]
+    return {
+        base: {
+            "get": {
+                "summary": f"列出{kind.label}",
+                "parameters": list_params,
+                "security": [],
+                "responses": {
+                    "200": {"description": "一页结果", **_json(page_schema)},
+                    **_errors("422"),
+                },
+            },
+            "post": {
+                "summary": f"新建{kind.label}草稿",
+                "security": secured,
+                "requestBody": _json(_ref(f"{schema_name}Input")),
+                "responses": {
+                    "201": {"description": "已创建的草稿", **_json(_ref(schema_name))},
+                    **_errors("400", "401", "403", "415", "422"),
+                },
+            },
+        },
+        f"{base}/{{id}}": {
+            "parameters": [item_id],
+            "get": {
+                "summary": f"查看{kind.label}",
+                "security": [],
+                "responses": {
+                    "200": {"description": kind.label, **_json(_ref(schema_name))},
+                    **_errors("404"),
+                },
+            },
+            "patch": {
+                "summary": f"修改草稿或已退回的{kind.label}",
+                "security": secured,
+                "requestBody": _json(_ref(f"{schema_name}Patch")),
+                "responses": {
+                    "200": {"description": "修改后的条目", **_json(_ref(schema_name))},
+                    **_errors("400", "401", "403", "404", "409", "415", "422"),
+                },
+            },
+            "delete": {
+                "summary": "删除草稿",
+                "security": secured,
+                "responses": {
+                    "204": {"description": "已删除"},
+                    **_errors("401", "403", "404", "409"),
+                },
+            },
+        },
+        f"{base}/{{id}}/transition": {
+            "parameters": [item_id],
+            "post": {
+                "summary": "变更状态（提交、审核、发布、撤回等）",
+                "security": secured,
+                "requestBody": _json(_ref("Transition")),
+                "responses": {
+                    "200": {"description": "变更后的条目", **_json(_ref(schema_name))},
+                    **_errors("400", "401", "403", "404", "409", "415", "422"),
+                },
+            },
+        },
+    }
+
+
+def build_document() -> dict[str, Any]:
+    organization = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            **{f.name: f.openapi() for f in ORGANIZATION_FIELDS},
+        },
+    }
+    organization_page = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref("Organization")},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+        },
+    }
+    org_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+    secured = [{"bearer": []}]
+    paths: dict[str, Any] = {
+        "/api/v1/auth/token": {
+            "post": {
+                "summary": "用用户名和密码换取访问令牌",
+                "security": [],
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {
+                            "username": {"type": "string"},
+                            "password": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": {
+                        "description": "令牌",
+                        **_json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "token": {"type": "string"},
+                                    "expires_at": {
+                                        "type": "string",
+                                        "format": "date-time",
+                                    },
+                                    "user": {"type": "object"},
+                                },
+                            }
+                        ),
+                    },
+                    "429": {"description": "失败次数过多", **_json(_ref("Error"))},
+                    **_errors("400", "401", "415", "422"),
+                },
+            },
+            "delete": {
+                "summary": "注销当前令牌",
+                "security": secured,
+                "responses": {"204": {"description": "已注销"}, **_errors("401")},
+            },
+        },
+        "/api/v1/auth/me": {
+            "get": {
+                "summary": "当前用户",
+                "security": secured,
+                "responses": {
+                    "200": {"description": "用户", **_json({"type": "object"})},
+                    **_errors("401"),
+                },
+            },
+        },
+        "/api/v1/taxonomy": {
+            "get": {
+                "summary": "分类与枚举值",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "各分类的中文取值",
+                        **_json(_ref("Taxonomy")),
+                    }
+                },
+            },
+        },
+        "/api/v1/organizations": {
+            "get": {
+                "summary": "列出单位",
+                "security": [],
+                "parameters": [
+                    {"name": n, "in": "query", "schema": {"type": "string"}}
+                    for n in ("q", "kind", "district", "page", "per_page")
+                ],
+                "responses": {
+                    "200": {"description": "一页单位", **_json(organization_page)},
+                    **_errors("422"),
+                },
+            },
+            "post": {
+                "summary": "新建单位（管理员、促进中心）",
+                "security": secured,
+                "requestBody": _json(_input_schema(ORGANIZATION_FIELDS, required=True)),
+                "responses": {
+                    "201": {"description": "单位", **_json(_ref("Organization"))},
+                    **_errors("400", "401", "403", "409", "415", "422"),
+                },
+            },
+        },
+        "/api/v1/organizations/{id}": {
+            "parameters": [org_id],
+            "get": {
+                "summary": "查看单位",
+                "security": [],
+                "responses": {
+                    "200": {"description": "单位", **_json(_ref("Organization"))},
+                    **_errors("404"),
+                },
+            },
+            "patch": {
+                "summary": "修改单位（管理员、促进中心）",
+                "security": secured,
+                "requestBody": _json(
+                    _input_schema(ORGANIZATION_FIELDS, required=False)
+                ),
+                "responses": {
+                    "200": {"description": "单位", **_json(_ref("Organization"))},
+                    **_errors("400", "401", "403", "404", "409", "415", "422"),
+                },
+            },
+        },
+    }
+    paths.update(_item_paths(SCENES, "Scene"))
+    paths.update(_item_paths(CAPABILITIES, "Capability"))
+    taxonomy = {
+        "type": "object",
+        "properties": {
+            name: {"type": "array", "title": label}
+            for name, label in VOCABULARIES.items()
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "无锡场景创新供需对接平台 API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "fields": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "string"},
+                                },
+                            },
+                        }
+                    },
+                },
+                "Transition": {
+                    "type": "object",
+                    "required": ["to"],
+                    "properties": {
+                        "to": {"type": "string"},
+                        "comment": {"type": "string"},
+                    },
+                },
+                "Taxonomy": taxonomy,
+                "Organization": organization,
+                "Scene": _item_schema(SCENES),
+                "SceneInput": _input_schema(SCENES.fields, required=True),
+                "ScenePatch": _input_schema(SCENES.fields, required=False),
+                "Capability": _item_schema(CAPABILITIES),
+                "CapabilityInput": _input_schema(CAPABILITIES.fields, required=True),
+                "CapabilityPatch": _input_schema(CAPABILITIES.fields, required=False),
+            },
+        },
+    }
+
+
+@bp.get("/api/openapi.json")
+@access(PUBLIC)
+def document() -> object:
+    return jsonify(build_document())

@@ -1,0 +1,1 @@
+"""Capabilities (场景能力): offered by vendors, reviewed by the center, published."""

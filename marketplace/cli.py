@@ -1,0 +1,93 @@
+"""Command line: `flask --app wsgi COMMAND` (names fixed by CONTRACT.md)."""
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+
+from marketplace import demo
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import ROLES
+from marketplace.db import session_scope, utcnow
+from marketplace.errors import DomainError
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade_database(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")
+
+
+@click.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date (safe to run again)."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo("数据库已是最新结构。")
+
+
+@click.command("load-demo")
+def load_demo_command() -> None:
+    """Load the demo data from seed_data/ (a second run adds nothing)."""
+    with session_scope(current_app) as session:
+        counts = demo.load_demo(session, now=utcnow())
+    click.echo("演示数据：" + "，".join(f"{k} 新增 {v}" for k, v in counts.items()))
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
+@click.option("--org", "organization", default=None, help="所属单位名称")
+def create_user_command(
+    username: str, password: str, role: str, organization: str | None
+) -> None:
+    """Create a user with a role, optionally in an organization."""
+    try:
+        with session_scope(current_app) as session:
+            accounts.create_user(
+                session,
+                username,
+                password,
+                role,
+                organization_name=organization,
+                now=utcnow(),
+            )
+    except DomainError as error:
+        details = "；".join(error.fields.values())
+        raise click.ClickException(
+            f"{error.message}{'：' + details if details else ''}"
+        ) from None
+    click.echo(f"已创建用户 {username}（{ROLES[role]}）。")
+
+
+@click.command("reindex")
+def reindex_command() -> None:
+    """Re-tokenise every item's search words (after the dictionary changed)."""
+    from marketplace.search import reindex_all
+
+    with session_scope(current_app) as session:
+        count = reindex_all(session)
+    click.echo(f"已重建 {count} 条索引。")
+
+
+def init_app(app: Flask) -> None:
+    from marketplace.scheduler import expire_command, scheduler_command
+
+    for cmd in (
+        migrate_command,
+        load_demo_command,
+        create_user_command,
+        reindex_command,
+        scheduler_command,
+        expire_command,
+    ):
+        app.cli.add_command(cmd)

@@ -1,0 +1,40 @@
+"""Settings from the environment (the names are fixed by CONTRACT.md)."""
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Build the app's settings; the only place that reads environment variables."""
+    instance = Path(instance_path)
+    production = environ.get("MARKETPLACE_ENV", "production") != "development"
+    secret_key = environ.get("SECRET_KEY") or _instance_secret(instance)
+    return {
+        "DATABASE_URL": environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'marketplace.sqlite'}"
+        ),
+        "SECRET_KEY": secret_key,
+        "MARKETPLACE_SCHEDULER": environ.get("MARKETPLACE_SCHEDULER", "off"),
+        "MARKETPLACE_TIMEZONE": environ.get("MARKETPLACE_TIMEZONE", "Asia/Shanghai"),
+        "PRODUCTION": production,
+        # Plain-HTTP development on 127.0.0.1 cannot carry Secure cookies.
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "marketplace_session",
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "SESSION_LIFETIME_HOURS": int(environ.get("MARKETPLACE_SESSION_HOURS", "12")),
+        "JIEBA_CACHE_DIR": str(instance),
+    }
+
+
+def _instance_secret(instance: Path) -> str:
+    """Keep a random key under instance/ so sessions survive restarts without setup."""
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

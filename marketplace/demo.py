@@ -1,0 +1,248 @@
+"""Demo data from seed_data/demo: organizations, users for each role, scenes and
+capabilities. Loading twice adds nothing: rows are matched by name and title."""
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from marketplace import audit, search
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import User
+from marketplace.capabilities.models import TAG_FIELDS, Capability
+from marketplace.organizations.credit_code import check_character
+from marketplace.organizations.models import Organization
+from marketplace.scenes.models import Scene
+from marketplace.taxonomy import load_seed_taxonomy
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "seed_data" / "demo"
+DEMO_PASSWORD = "demo-2026"
+CENTER_ORGANIZATION = {
+    "name": "无锡市场景创新促进中心",
+    "kind": "促进机构",
+    "district": "无锡经开区",
+    "credit_code": "12320200C00000010",
+}
+REVIEWER_ORGANIZATION = {
+    "name": "无锡市发展和改革委员会",
+    "kind": "政府部门",
+    "district": "无锡经开区",
+    "credit_code": "11320200C00000020",
+}
+LOAD_COMMENT = "演示数据导入"
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _with_check_character(partial_code: str) -> str:
+    return partial_code + check_character(partial_code)
+
+
+def load_demo(session: orm.Session, *, now: datetime) -> dict[str, int]:
+    """Load everything missing; returns how many rows of each kind were added."""
+    counts = {"分类条目": load_seed_taxonomy(session)}
+    organizations = _load_organizations(session, now)
+    counts["单位"] = organizations
+    counts["用户"] = _load_users(session, now)
+    counts["场景机会"] = _load_scenes(session, now)
+    counts["场景能力"] = _load_capabilities(session, now)
+    return counts
+
+
+def _load_organizations(session: orm.Session, now: datetime) -> int:
+    rows = [
+        {
+            **CENTER_ORGANIZATION,
+            "credit_code": _with_check_character(CENTER_ORGANIZATION["credit_code"]),
+        },
+        {
+            **REVIEWER_ORGANIZATION,
+            "credit_code": _with_check_character(REVIEWER_ORGANIZATION["credit_code"]),
+        },
+    ]
+    for path in sorted((DEMO_DIR / "organizations").glob("*.json")):
+        rows += _read(path)
+    existing = set(session.scalars(sa.select(Organization.name)))
+    added = 0
+    for row in rows:
+        if row["name"] in existing:
+            continue
+        session.add(
+            Organization(
+                name=row["name"],
+                kind=row["kind"],
+                district=row["district"],
+                credit_code=row["credit_code"],
+                contact_name=row.get("contact_name", ""),
+                contact_phone=row.get("contact_phone", ""),
+                contact_email=row.get("contact_email", ""),
+                created_at=now,
+            )
+        )
+        existing.add(row["name"])
+        added += 1
+    session.flush()
+    return added
+
+
+def demo_users(session: orm.Session) -> list[tuple[str, str, str | None, str]]:
+    """(username, role, organization, display name) of the demo logins."""
+    units = _read(DEMO_DIR / "organizations" / "units.json")
+    vendors = _read(DEMO_DIR / "organizations" / "vendors_a.json")
+    return [
+        ("admin", "admin", None, "平台管理员"),
+        ("center", "center", CENTER_ORGANIZATION["name"], "促进中心审核员"),
+        ("reviewer", "reviewer", REVIEWER_ORGANIZATION["name"], "发改委审核员"),
+        ("unit", "unit", units[0]["name"], units[0].get("contact_name", "")),
+        ("unit2", "unit", units[1]["name"], units[1].get("contact_name", "")),
+        ("vendor", "vendor", vendors[0]["name"], vendors[0].get("contact_name", "")),
+        ("vendor2", "vendor", vendors[1]["name"], vendors[1].get("contact_name", "")),
+    ]
+
+
+def _load_users(session: orm.Session, now: datetime) -> int:
+    existing = set(session.scalars(sa.select(User.username)))
+    added = 0
+    for username, role, organization, display_name in demo_users(session):
+        if username in existing:
+            continue
+        accounts.create_user(
+            session,
+            username,
+            DEMO_PASSWORD,
+            role,
+            organization_name=organization,
+            display_name=display_name,
+            now=now,
+        )
+        added += 1
+    return added
+
+
+def _organization_ids(session: orm.Session) -> dict[str, int]:
+    return dict(session.execute(sa.select(Organization.name, Organization.id)).all())
+
+
+def _future_deadline(value: str, today: date, index: int) -> date:
+    """Seed deadlines are fixed dates; keep a demo loaded later still open."""
+    deadline = date.fromisoformat(value)
+    if deadline <= today:
+        deadline = today + timedelta(days=60 + index % 240)
+    return deadline
+
+
+def _common(row: dict[str, Any], organization_id: int, now: datetime) -> dict[str, Any]:
+    published = row["status"] in ("published", "matched", "contracted", "completed")
+    return {
+        "title": row["title"],
+        "description": row["description"],
+        "status": row["status"],
+        "organization_id": organization_id,
+        "contact_name": row.get("contact_name", ""),
+        "contact_phone": row.get("contact_phone", ""),
+        "contact_email": row.get("contact_email", ""),
+        "contact_public": bool(row.get("contact_public", False)),
+        "created_at": now,
+        "updated_at": now,
+        "published_at": now if published else None,
+    }
+
+
+def _existing_titles(session: orm.Session, model: Any) -> set[tuple[int, str]]:
+    return set(session.execute(sa.select(model.organization_id, model.title)).all())
+
+
+def _record_loaded(session: orm.Session, kind: str, item: Any, now: datetime) -> None:
+    audit.record(
+        session,
+        None,
+        f"{kind}.transition",
+        kind,
+        item.id,
+        at=now,
+        before=None,
+        after=item.status,
+        comment=LOAD_COMMENT,
+    )
+
+
+def _contacts_from_organization(
+    row: dict[str, Any], organizations: dict[str, dict[str, Any]]
+) -> None:
+    source = organizations.get(row["organization"], {})
+    for name in ("contact_name", "contact_phone", "contact_email"):
+        row.setdefault(name, source.get(name, ""))
+
+
+def _organization_rows() -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for path in sorted((DEMO_DIR / "organizations").glob("*.json")):
+        rows.update({row["name"]: row for row in _read(path)})
+    return rows
+
+
+def _load_scenes(session: orm.Session, now: datetime) -> int:
+    ids = _organization_ids(session)
+    organizations = _organization_rows()
+    existing = _existing_titles(session, Scene)
+    today = now.date()
+    added = 0
+    for index, row in enumerate(_read(DEMO_DIR / "scenes.json")):
+        organization_id = ids[row["organization"]]
+        if (organization_id, row["title"]) in existing:
+            continue
+        _contacts_from_organization(row, organizations)
+        scene = Scene(
+            **_common(row, organization_id, now),
+            category=row["category"],
+            domain=row["domain"],
+            kind=row["kind"],
+            district=row["district"],
+            budget=Decimal(row["budget"]) if row.get("budget") else None,
+            funding_source=row["funding_source"],
+            deadline=_future_deadline(row["deadline"], today, index),
+        )
+        scene.industries = row["industries"]
+        scene.search_tokens = search.index_tokens(
+            scene.title, scene.description, scene.keywords
+        )
+        session.add(scene)
+        session.flush()
+        _record_loaded(session, "scene", scene, now)
+        added += 1
+    return added
+
+
+def _load_capabilities(session: orm.Session, now: datetime) -> int:
+    ids = _organization_ids(session)
+    organizations = _organization_rows()
+    existing = _existing_titles(session, Capability)
+    added = 0
+    for path in sorted(DEMO_DIR.glob("capabilities_*.json")):
+        for row in _read(path):
+            organization_id = ids[row["organization"]]
+            if (organization_id, row["title"]) in existing:
+                continue
+            _contacts_from_organization(row, organizations)
+            capability = Capability(
+                **_common(row, organization_id, now),
+                type=row["type"],
+                maturity=row["maturity"],
+            )
+            for field in TAG_FIELDS:
+                capability.set_tags(field, row[field])
+            capability.search_tokens = search.index_tokens(
+                capability.title, capability.description, capability.keywords
+            )
+            session.add(capability)
+            session.flush()
+            _record_loaded(session, "capability", capability, now)
+            existing.add((organization_id, row["title"]))
+            added += 1
+    return added

@@ -1,0 +1,1 @@
+"""The front page, a user's own items, and the center's review queue."""

@@ -1,0 +1,81 @@
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, render_template
+
+from marketplace.accounts.auth import current_actor
+from marketplace.capabilities.services import CAPABILITIES
+from marketplace.db import get_engine, get_session
+from marketplace.items import services as items
+from marketplace.policy import PUBLIC, SIGNED_IN, access
+from marketplace.scenes.services import SCENES
+from marketplace.taxonomy import get_taxonomy
+
+bp = Blueprint("home", __name__)
+
+
+def _latest(kind: items.ItemKind, per_page: int) -> items.Page:
+    return items.list_items(
+        get_session(),
+        kind,
+        None,
+        items.ItemQuery(per_page=per_page),
+        get_engine(current_app).dialect.name,
+    )
+
+
+@bp.get("/")
+@access(PUBLIC)
+def index() -> Any:
+    session = get_session()
+    domain_counts = dict(
+        session.execute(
+            sa.select(SCENES.model.domain, sa.func.count())
+            .where(SCENES.model.status == "published")
+            .group_by(SCENES.model.domain)
+        ).all()
+    )
+    return render_template(
+        "home/index.html",
+        scenes=_latest(SCENES, 6),
+        capabilities=_latest(CAPABILITIES, 6),
+        taxonomy=get_taxonomy(session),
+        domain_counts=domain_counts,
+    )
+
+
+@bp.get("/my")
+@access(SIGNED_IN)
+def mine() -> Any:
+    actor = current_actor()
+    session = get_session()
+    dialect = get_engine(current_app).dialect.name
+    pages = {}
+    if actor is not None and actor.organization_id is not None:
+        for kind in (SCENES, CAPABILITIES):
+            pages[kind.name] = items.list_items(
+                session, kind, actor, items.ItemQuery(mine=True, per_page=100), dialect
+            )
+    return render_template(
+        "home/mine.html", pages=pages, scenes=SCENES, capabilities=CAPABILITIES
+    )
+
+
+@bp.get("/review")
+@access("center", "admin")
+def review() -> Any:
+    session = get_session()
+    actor = current_actor()
+    dialect = get_engine(current_app).dialect.name
+    queues = []
+    for kind in (SCENES, CAPABILITIES):
+        for status, title in (("submitted", "待审核"), ("approved", "审核通过待发布")):
+            page = items.list_items(
+                session,
+                kind,
+                actor,
+                items.ItemQuery(status=status, sort="", per_page=100),
+                dialect,
+            )
+            queues.append((kind, status, f"{kind.label}·{title}", page))
+    return render_template("home/review.html", queues=queues)

@@ -1,0 +1,1 @@
+"""What scenes and capabilities share: columns, workflow, visibility and field rules."""

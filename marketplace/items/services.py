@@ -1,0 +1,432 @@
+"""The workflow of a listed item, shared by scenes and capabilities.
+
+Each feature describes itself with an `ItemKind`; its services call these functions.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from marketplace import audit, policy, search
+from marketplace.errors import (
+    Conflict,
+    DeniedAction,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TransitionNotAllowed,
+)
+from marketplace.items import workflow
+from marketplace.items.fields import Field, parse_fields
+from marketplace.taxonomy import Taxonomy, get_taxonomy
+
+STAFF_ROLES = frozenset({"center", "admin", "reviewer"})
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    name: str  # "scene" or "capability": audit object type and policy prefix
+    plural: str  # URL segment and blueprint name
+    label: str  # Chinese name shown to people
+    model: type
+    owner_role: str
+    fields: tuple[Field, ...]
+    assign: Callable[[Any, dict[str, Any], date], None]
+    filters: Callable[[sa.Select[Any], dict[str, Any]], sa.Select[Any]]
+    filter_fields: tuple[Field, ...]
+    to_json: Callable[[Any, Any], dict[str, Any]]
+
+
+@dataclass
+class ItemQuery:
+    q: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)
+    status: str | None = None
+    mine: bool = False
+    sort: str = ""
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def parties(actor: Any, item: Any) -> set[str]:
+    """The roles the actor plays towards the item, in workflow terms."""
+    result: set[str] = set()
+    if actor is None:
+        return result
+    if policy.is_owner(actor, item):
+        result.add("owner")
+    if actor.role in ("center", "admin"):
+        result.add("center")
+    return result
+
+
+def can_view(actor: Any, item: Any) -> bool:
+    """Public items to all; drafts only to the owner; the rest to owner and staff."""
+    if item.is_public:
+        return True
+    if actor is None:
+        return False
+    if policy.is_owner(actor, item):
+        return True
+    return actor.role in STAFF_ROLES and item.status != "draft"
+
+
+def can_see_contact(actor: Any, item: Any) -> bool:
+    if item.contact_public:
+        return True
+    return actor is not None and (
+        policy.is_owner(actor, item) or actor.role in STAFF_ROLES
+    )
+
+
+def get_visible_item(
+    session: orm.Session,
+    kind: ItemKind,
+    actor: Any,
+    item_id: int,
+    *,
+    for_update: bool = False,
+) -> Any:
+    """The item, or NotFound when it does not exist or the actor may not see it."""
+    if for_update:
+        item = session.scalar(
+            sa.select(kind.model).where(kind.model.id == item_id).with_for_update()
+        )
+    else:
+        item = session.get(kind.model, item_id)
+    if item is None or not can_view(actor, item):
+        raise NotFound(f"{kind.label}不存在或无权查看", code=f"{kind.name}_not_found")
+    return item
+
+
+def _validated(
+    session: orm.Session, kind: ItemKind, payload: Any, *, partial: bool
+) -> tuple[dict[str, Any], Taxonomy]:
+    taxonomy = get_taxonomy(session)
+    return parse_fields(kind.fields, payload, taxonomy, partial=partial), taxonomy
+
+
+def create_item(
+    session: orm.Session,
+    kind: ItemKind,
+    actor: Any,
+    payload: Any,
+    *,
+    now: datetime,
+    today: date,
+) -> Any:
+    """Create a draft owned by the actor's organization."""
+    policy.require(
+        actor,
+        f"{kind.name}.create",
+        message=f"只有{_role_label(kind)}可以发布{kind.label}",
+    )
+    values, _ = _validated(session, kind, payload, partial=False)
+    item = kind.model(
+        status="draft",
+        organization_id=actor.organization_id,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    kind.assign(item, values, today)
+    item.search_tokens = search.index_tokens(
+        item.title, item.description, item.keywords
+    )
+    session.add(item)
+    session.flush()
+    audit.record(
+        session, actor, f"{kind.name}.create", kind.name, item.id, at=now, after="draft"
+    )
+    return item
+
+
+def update_item(
+    session: orm.Session,
+    kind: ItemKind,
+    actor: Any,
+    item_id: int,
+    payload: Any,
+    *,
+    now: datetime,
+    today: date,
+) -> Any:
+    """Change fields of a draft or returned item of the actor's organization."""
+    item = get_visible_item(session, kind, actor, item_id, for_update=True)
+    policy.require(
+        actor, f"{kind.name}.edit", item, message=f"只有发布单位可以修改此{kind.label}"
+    )
+    if item.status not in workflow.EDITABLE_STATUSES:
+        raise Conflict(
+            f"{workflow.STATUS_LABELS[item.status]}的{kind.label}不能修改",
+            code="not_editable",
+        )
+    values, _ = _validated(session, kind, payload, partial=True)
+    changed = sorted(values)
+    kind.assign(item, values, today)
+    item.search_tokens = search.index_tokens(
+        item.title, item.description, item.keywords
+    )
+    item.updated_at = now
+    audit.record(
+        session,
+        actor,
+        f"{kind.name}.update",
+        kind.name,
+        item.id,
+        at=now,
+        details={"fields": changed},
+    )
+    return item
+
+
+def delete_item(
+    session: orm.Session, kind: ItemKind, actor: Any, item_id: int, *, now: datetime
+) -> None:
+    """Delete a draft; anything that was ever submitted stays, for the record."""
+    item = get_visible_item(session, kind, actor, item_id, for_update=True)
+    policy.require(
+        actor,
+        f"{kind.name}.delete",
+        item,
+        message=f"只有发布单位可以删除此{kind.label}",
+    )
+    if item.status not in workflow.DELETABLE_STATUSES:
+        raise Conflict(f"只能删除草稿；此{kind.label}可撤回", code="not_deletable")
+    audit.record(
+        session,
+        actor,
+        f"{kind.name}.delete",
+        kind.name,
+        item.id,
+        at=now,
+        before=item.status,
+        details={"title": item.title},
+    )
+    session.delete(item)
+
+
+def transition_item(
+    session: orm.Session,
+    kind: ItemKind,
+    actor: Any,
+    item_id: int,
+    target: str,
+    *,
+    comment: str = "",
+    now: datetime,
+) -> Any:
+    """Move an item to `target` if the workflow allows it for the actor."""
+    item = get_visible_item(session, kind, actor, item_id, for_update=True)
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise Invalid(
+            "意见不能超过2000个字符", fields={"comment": "不能超过2000个字符"}
+        )
+    if target not in workflow.STATUSES[kind.name]:
+        raise Invalid(
+            f"未知状态“{target[:30]}”",
+            fields={"to": "可选：" + "、".join(workflow.STATUSES[kind.name])},
+        )
+    transition = workflow.find_transition(kind.name, item.status, target)
+    if transition is None or not (transition.by & parties(actor, item)):
+        denied = DeniedAction(
+            action=f"{kind.name}.transition_denied",
+            object_type=kind.name,
+            object_id=item.id,
+            actor_id=actor.id if actor else None,
+            details={"from": item.status, "to": target},
+        )
+        source, goal = (
+            workflow.STATUS_LABELS[item.status],
+            workflow.STATUS_LABELS[target],
+        )
+        if transition is None:
+            raise TransitionNotAllowed(f"不能从“{source}”变为“{goal}”", denied)
+        if not parties(actor, item) and actor is not None and actor.role != "reviewer":
+            raise Forbidden("您无权改变此条目的状态")
+        raise TransitionNotAllowed(f"您无权将此条目从“{source}”变为“{goal}”", denied)
+    if target in workflow.COMMENT_REQUIRED and not comment:
+        raise Invalid(
+            "退回时请填写意见，告诉发布单位需要修改什么",
+            fields={"comment": "退回时必须填写意见"},
+        )
+    apply_transition(session, kind, actor, item, target, comment=comment, now=now)
+    return item
+
+
+def apply_transition(
+    session: orm.Session,
+    kind: ItemKind,
+    actor: Any,
+    item: Any,
+    target: str,
+    *,
+    comment: str,
+    now: datetime,
+) -> None:
+    """Record and apply a status change already checked against the workflow."""
+    audit.record(
+        session,
+        actor,
+        f"{kind.name}.transition",
+        kind.name,
+        item.id,
+        at=now,
+        before=item.status,
+        after=target,
+        comment=comment,
+    )
+    item.status = target
+    item.updated_at = now
+    if target == "published" and item.published_at is None:
+        item.published_at = now
+
+
+def available_transitions(kind: ItemKind, actor: Any, item: Any) -> list[Any]:
+    """The buttons to show an actor on an item's page."""
+    return workflow.transitions_for(kind.name, item.status, parties(actor, item))
+
+
+def _role_label(kind: ItemKind) -> str:
+    return {"unit": "场景应用单位", "vendor": "场景能力企业"}[kind.owner_role]
+
+
+def list_items(
+    session: orm.Session, kind: ItemKind, actor: Any, query: ItemQuery, dialect: str
+) -> Page:
+    """One page of the items the actor may see, filtered, searched and sorted."""
+    model = kind.model
+    statement = sa.select(model)
+    if query.mine:
+        if actor is None or actor.organization_id is None:
+            raise Forbidden("只有单位用户可以查看本单位的条目")
+        statement = statement.where(model.organization_id == actor.organization_id)
+        if query.status:
+            statement = statement.where(model.status == query.status)
+    else:
+        statement = statement.where(_visible_clause(model, actor, query.status))
+    statement = kind.filters(statement, query.filters)
+    if query.q.strip():
+        terms = search.query_terms(query.q)
+        statement = apply_search(statement, model, terms, dialect, query.sort)
+    else:
+        statement = statement.order_by(*_sort_order(model, query.sort))
+    total = session.scalar(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = session.scalars(
+        statement.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    ).all()
+    return Page(
+        items=list(rows), total=total or 0, page=query.page, per_page=query.per_page
+    )
+
+
+def apply_search(
+    statement: sa.Select[Any], model: Any, terms: list[str], dialect: str, sort: str
+) -> sa.Select[Any]:
+    searched = search.apply_search(statement, model, terms, dialect)
+    if sort and sort != "relevance":
+        return searched.order_by(None).order_by(*_sort_order(model, sort))
+    return searched
+
+
+def _visible_clause(model: Any, actor: Any, status: str | None) -> Any:
+    """Rows the actor may list; without a status filter, only the public ones."""
+    if status is None:
+        return model.status == "published"
+    clauses = [model.status.in_(workflow.PUBLIC_STATUSES)]
+    if actor is not None:
+        if actor.organization_id is not None:
+            clauses.append(model.organization_id == actor.organization_id)
+        if actor.role in STAFF_ROLES:
+            clauses.append(model.status != "draft")
+    return sa.and_(model.status == status, sa.or_(*clauses))
+
+
+SORTS: dict[str, str] = {
+    "newest": "最新发布",
+    "deadline": "截止日期最近",
+    "budget_desc": "预算从高到低",
+    "budget_asc": "预算从低到高",
+    "relevance": "相关度",
+}
+
+
+def _sort_order(model: Any, sort: str) -> list[Any]:
+    newest = [
+        sa.func.coalesce(model.published_at, model.created_at).desc(),
+        model.id.desc(),
+    ]
+    if sort == "deadline" and hasattr(model, "deadline"):
+        return [model.deadline.asc(), model.id.desc()]
+    if sort == "budget_desc" and hasattr(model, "budget"):
+        return [model.budget.desc().nulls_last(), model.id.desc()]
+    if sort == "budget_asc" and hasattr(model, "budget"):
+        return [model.budget.asc().nulls_last(), model.id.desc()]
+    return newest
+
+
+def parse_item_query(kind: ItemKind, args: Any, taxonomy: Taxonomy) -> ItemQuery:
+    """Read list parameters (q, filters, status, sort, page) from a query string."""
+    problems: dict[str, str] = {}
+
+    def integer(name: str, default: int) -> int:
+        raw = args.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            problems[name] = "应为正整数"
+            return default
+        if value < 1:
+            problems[name] = "应为正整数"
+        return value
+
+    page = integer("page", 1)
+    per_page = min(integer("per_page", 20), MAX_PER_PAGE)
+    status = args.get("status") or None
+    if status is not None and status not in workflow.STATUSES[kind.name]:
+        problems["status"] = "可选：" + "、".join(workflow.STATUSES[kind.name])
+    sort = args.get("sort") or ""
+    if sort and sort not in SORTS:
+        problems["sort"] = "可选：" + "、".join(SORTS)
+    filters: dict[str, Any] = {}
+    present = {f.name: args.get(f.name) for f in kind.filter_fields if args.get(f.name)}
+    try:
+        filters = parse_fields(kind.filter_fields, present, taxonomy, partial=True)
+    except Invalid as exc:
+        problems.update(exc.fields)
+    q = args.get("q") or ""
+    if len(q) > search.MAX_QUERY_LENGTH:
+        problems["q"] = f"搜索词不能超过{search.MAX_QUERY_LENGTH}个字符"
+    if problems:
+        raise Invalid("查询参数有误", fields=problems)
+    return ItemQuery(
+        q=q,
+        filters=filters,
+        status=status,
+        mine=args.get("mine") in ("1", "true"),
+        sort=sort,
+        page=page,
+        per_page=max(per_page, 1),
+    )

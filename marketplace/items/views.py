@@ -1,0 +1,187 @@
+"""The pages of a listed item kind (scenes, capabilities), built once for both."""
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from marketplace import audit
+from marketplace.accounts.auth import current_actor
+from marketplace.clock import local_today, utcnow
+from marketplace.db import get_engine, get_session
+from marketplace.errors import Invalid
+from marketplace.items import services as items
+from marketplace.items import workflow
+from marketplace.items.fields import form_payload
+from marketplace.policy import PUBLIC, SIGNED_IN, access, can
+from marketplace.taxonomy import get_taxonomy
+
+
+def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
+    bp = Blueprint(f"{kind.plural}_pages", __name__, url_prefix=f"/{kind.plural}")
+
+    def render_form(
+        item: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Any:
+        taxonomy = get_taxonomy(get_session())
+        return render_template(
+            "items/form.html",
+            kind=kind,
+            item=item,
+            values=values,
+            errors=errors,
+            taxonomy=taxonomy,
+        ), status
+
+    @bp.get("")
+    @access(PUBLIC)
+    def index() -> Any:
+        session = get_session()
+        taxonomy = get_taxonomy(session)
+        try:
+            query = items.parse_item_query(kind, request.args, taxonomy)
+            errors: dict[str, str] = {}
+        except Invalid as error:
+            query, errors = items.ItemQuery(), error.fields
+        page = items.list_items(
+            session, kind, current_actor(), query, get_engine(current_app).dialect.name
+        )
+        return render_template(
+            "items/list.html",
+            kind=kind,
+            page=page,
+            query=query,
+            taxonomy=taxonomy,
+            errors=errors,
+            sorts=items.SORTS,
+            args=request.args,
+        )
+
+    @bp.get("/<int:item_id>")
+    @access(PUBLIC)
+    def detail(item_id: int) -> Any:
+        session = get_session()
+        actor = current_actor()
+        item = items.get_visible_item(session, kind, actor, item_id)
+        return render_template(
+            "items/detail.html",
+            kind=kind,
+            item=item,
+            history=audit.list_entries(session, kind.name, item.id),
+            transitions=items.available_transitions(kind, actor, item),
+            show_contact=items.can_see_contact(actor, item),
+            can_edit=can(actor, f"{kind.name}.edit", item)
+            and item.status in workflow.EDITABLE_STATUSES,
+            can_delete=can(actor, f"{kind.name}.delete", item)
+            and item.status in workflow.DELETABLE_STATUSES,
+            status_labels=workflow.STATUS_LABELS,
+        )
+
+    @bp.get("/new")
+    @access(kind.owner_role)
+    def new() -> Any:
+        return render_form(None, {"contact_public": True}, {})
+
+    @bp.post("/new")
+    @access(kind.owner_role)
+    def new_submit() -> Any:
+        session = get_session()
+        payload = form_payload(kind.fields, request.form)
+        try:
+            item = items.create_item(
+                session,
+                kind,
+                current_actor(),
+                payload,
+                now=utcnow(),
+                today=local_today(),
+            )
+            if request.form.get("action") == "submit":
+                items.transition_item(
+                    session, kind, current_actor(), item.id, "submitted", now=utcnow()
+                )
+        except Invalid as error:
+            session.rollback()
+            return render_form(None, payload, error.fields, 422)
+        session.commit()
+        flash("已提交审核" if item.status == "submitted" else "草稿已保存", "success")
+        return redirect(url_for(".detail", item_id=item.id))
+
+    @bp.get("/<int:item_id>/edit")
+    @access(kind.owner_role)
+    def edit(item_id: int) -> Any:
+        item = items.get_visible_item(get_session(), kind, current_actor(), item_id)
+        values = kind.to_json(item, current_actor())
+        return render_form(item, values, {})
+
+    @bp.post("/<int:item_id>/edit")
+    @access(kind.owner_role)
+    def edit_submit(item_id: int) -> Any:
+        session = get_session()
+        payload = form_payload(kind.fields, request.form)
+        try:
+            item = items.update_item(
+                session,
+                kind,
+                current_actor(),
+                item_id,
+                payload,
+                now=utcnow(),
+                today=local_today(),
+            )
+            if request.form.get("action") == "submit":
+                items.transition_item(
+                    session, kind, current_actor(), item.id, "submitted", now=utcnow()
+                )
+        except Invalid as error:
+            session.rollback()
+            item = items.get_visible_item(session, kind, current_actor(), item_id)
+            return render_form(item, payload, error.fields, 422)
+        session.commit()
+        flash("已保存并提交审核" if item.status == "submitted" else "已保存", "success")
+        return redirect(url_for(".detail", item_id=item.id))
+
+    @bp.post("/<int:item_id>/transition")
+    @access(SIGNED_IN)
+    def transition(item_id: int) -> Any:
+        session = get_session()
+        target = request.form.get("to", "")
+        try:
+            item = items.transition_item(
+                session,
+                kind,
+                current_actor(),
+                item_id,
+                target,
+                comment=request.form.get("comment", ""),
+                now=utcnow(),
+            )
+        except Invalid as error:
+            session.rollback()
+            flash("；".join(error.fields.values()) or error.message, "error")
+            return redirect(url_for(".detail", item_id=item_id))
+        session.commit()
+        flash(f"状态已变更为“{workflow.STATUS_LABELS[item.status]}”", "success")
+        return redirect(
+            request.form.get("next_review")
+            and url_for("home.review")
+            or url_for(".detail", item_id=item.id)
+        )
+
+    @bp.post("/<int:item_id>/delete")
+    @access(kind.owner_role)
+    def delete(item_id: int) -> Any:
+        session = get_session()
+        items.delete_item(session, kind, current_actor(), item_id, now=utcnow())
+        session.commit()
+        flash("草稿已删除", "success")
+        return redirect(url_for("home.mine"))
+
+    return bp

@@ -1,0 +1,1 @@
+"""Organizations: units, vendors, parks, the center; each user belongs to one."""

@@ -1,0 +1,74 @@
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from marketplace.accounts.auth import current_actor
+from marketplace.api import json_body
+from marketplace.db import get_session, utcnow
+from marketplace.errors import Invalid
+from marketplace.organizations import services
+from marketplace.policy import PUBLIC, access
+
+bp = Blueprint("organizations", __name__, url_prefix="/organizations")
+
+
+def _int_arg(name: str, default: int, upper: int) -> int:
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise Invalid("查询参数有误", fields={name: "应为正整数"})
+    return min(int(raw), upper)
+
+
+@bp.get("")
+@access(PUBLIC)
+def index() -> Any:
+    page = _int_arg("page", 1, 10**6)
+    per_page = _int_arg("per_page", 50, 100)
+    rows, total = services.list_organizations(
+        get_session(),
+        q=request.args.get("q", "")[:100],
+        kind=request.args.get("kind", ""),
+        district=request.args.get("district", ""),
+        page=page,
+        per_page=per_page,
+    )
+    actor = current_actor()
+    return jsonify(
+        {
+            "items": [services.organization_to_json(o, actor) for o in rows],
+            "total": total,
+            "page": page,
+            "per_page": per_page,
+        }
+    )
+
+
+@bp.post("")
+@access("admin", "center")
+def create() -> Any:
+    session = get_session()
+    organization = services.create_organization(
+        session, current_actor(), json_body(), now=utcnow()
+    )
+    session.commit()
+    return jsonify(services.organization_to_json(organization, current_actor())), 201
+
+
+@bp.get("/<int:organization_id>")
+@access(PUBLIC)
+def detail(organization_id: int) -> Any:
+    organization = services.get_organization(get_session(), organization_id)
+    return jsonify(services.organization_to_json(organization, current_actor()))
+
+
+@bp.patch("/<int:organization_id>")
+@access("admin", "center")
+def update(organization_id: int) -> Any:
+    session = get_session()
+    organization = services.update_organization(
+        session, current_actor(), organization_id, json_body(), now=utcnow()
+    )
+    session.commit()
+    return jsonify(services.organization_to_json(organization, current_actor()))

@@ -1,0 +1,1 @@
+"""Scene opportunities (场景机会): posted by units, reviewed, then published."""

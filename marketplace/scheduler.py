@@ -1,0 +1,134 @@
+"""Scheduled jobs: what runs, when, and in which process.
+
+APScheduler 3.x is only the trigger. Each job is safe to repeat, so a run missed while
+the server was down is simply done at the next tick, and two processes running the same
+job do no harm (RELIABILITY.md decisions 2 and 3).
+"""
+
+import fcntl
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask, current_app
+
+from marketplace.clock import local_today
+from marketplace.db import session_scope, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def expire_past_deadline(app: Flask) -> int:
+    """Expire scenes whose deadline has passed (with an audit entry each)."""
+    from marketplace.scenes.services import expire_past_deadline as expire
+
+    with app.app_context(), session_scope(app) as session:
+        count = expire(session, today=local_today(), now=utcnow())
+    if count:
+        log.info("expired %d scenes", count)
+    return count
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    label: str
+    func: Callable[[Flask], Any]
+    trigger: Callable[[str], Any]
+
+
+JOBS = (
+    Job(
+        "expire-past-deadline",
+        "过期场景下架",
+        expire_past_deadline,
+        lambda tz: CronTrigger(hour="*", minute=5, timezone=tz),
+    ),
+)
+
+
+def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler]) -> BaseScheduler:
+    """The only code that registers JOBS; the scheduler is returned unstarted."""
+    timezone = app.config["MARKETPLACE_TIMEZONE"]
+    scheduler = scheduler_class(timezone=timezone)
+    for job in JOBS:
+        scheduler.add_job(
+            job.func,
+            job.trigger(timezone),
+            args=[app],
+            id=job.id,
+            name=job.label,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
+    return scheduler
+
+
+def _is_cli_command_other_than_run() -> bool:
+    # `flask --app wsgi COMMAND` builds the app for every command; only `run` serves.
+    program = os.path.basename(sys.argv[0])
+    if program != "flask" and not sys.argv[0].endswith(
+        os.path.join("flask", "__main__.py")
+    ):
+        return False
+    return "run" not in sys.argv[1:]
+
+
+def _is_reloader_watcher(app: Flask) -> bool:
+    # With the reloader, the watcher process loads the app too but never serves.
+    return app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+
+
+def _take_host_lock(app: Flask) -> IO[str] | None:
+    """One in-process scheduler per host, even with several workers (a file lock)."""
+    lock_path = Path(app.instance_path) / "scheduler.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "w")  # noqa: SIM115 - held for the process's lifetime
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def init_app(app: Flask) -> None:
+    """Start the in-process scheduler when asked to and this process serves requests."""
+    if app.config["MARKETPLACE_SCHEDULER"] != "on" or app.testing:
+        return
+    if _is_cli_command_other_than_run() or _is_reloader_watcher(app):
+        return
+    lock = _take_host_lock(app)
+    if lock is None:
+        return
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    scheduler.start()
+    app.extensions["scheduler"] = (scheduler, lock)
+    log.info("in-process scheduler started")
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduled jobs in this process (production: one beside the workers)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = build_scheduler(app, BlockingScheduler)
+    click.echo("调度进程已启动：" + "，".join(job.label for job in JOBS))
+    scheduler.start()
+
+
+@click.command("expire")
+def expire_command() -> None:
+    """Expire scenes past their deadline now."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"已过期 {expire_past_deadline(app)} 个场景。")

@@ -1,0 +1,61 @@
+"""CSRF tokens for forms and the security headers of every response."""
+
+import hmac
+import secrets
+
+from flask import Flask, Response, current_app, g, request, session
+
+from marketplace.errors import BadRequest
+
+CSRF_KEY = "csrf"
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def csrf_token() -> str:
+    """The token to embed in forms; one per browser session."""
+    if CSRF_KEY not in session:
+        session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return str(session[CSRF_KEY])
+
+
+def _check_csrf() -> None:
+    """Refuse a form post without this session's token.
+
+    The JSON API is exempt: it authenticates with bearer tokens, which a browser never
+    sends on its own, so a cross-site request cannot use them.
+    """
+    if request.method not in UNSAFE_METHODS or request.path.startswith("/api/"):
+        return
+    if current_app.config.get("CSRF_DISABLED"):
+        return
+    sent = request.form.get(CSRF_FIELD, "") or request.headers.get("X-CSRF-Token", "")
+    expected = session.get(CSRF_KEY, "")
+    if not expected or not hmac.compare_digest(str(sent), str(expected)):
+        raise BadRequest(
+            "页面已过期或请求来源不明，请刷新页面后重试", code="csrf_failed"
+        )
+
+
+def _set_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'",
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config.get("PRODUCTION"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if g.get("actor") is not None or request.path.startswith("/api/v1/auth"):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.after_request(_set_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token

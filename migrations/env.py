@@ -1,0 +1,32 @@
+"""Alembic environment: the URL comes from the app (`flask migrate`) or DATABASE_URL."""
+
+import os
+
+from alembic import context
+
+from marketplace.db import Base, make_engine
+from marketplace.models import import_all_models
+
+import_all_models()
+config = context.config
+url = config.attributes.get("database_url") or os.environ.get(
+    "DATABASE_URL", "sqlite:///instance/marketplace.sqlite"
+)
+
+
+def run_migrations() -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            # SQLite cannot ALTER most things; batch mode copies the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()
