@@ -9,8 +9,6 @@ from marketplace.errors import BadRequest, DomainError
 from marketplace.policy import PUBLIC, access
 from marketplace.taxonomy import get_taxonomy
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
 
 class UnsupportedMediaType(DomainError):
     status = 415
@@ -38,7 +36,6 @@ def page_json(page: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@bp.get("/taxonomy")
 @access(PUBLIC)
 def taxonomy() -> Any:
     return jsonify(get_taxonomy(get_session()).to_json())
@@ -51,7 +48,11 @@ def init_app(app: Flask) -> None:
     from marketplace.organizations.api import bp as organizations_bp
     from marketplace.scenes.api import bp as scenes_bp
 
+    # A parent per app: a blueprint cannot take new children once registered, and
+    # tests build many apps in one process.
+    parent = Blueprint("api", __name__, url_prefix="/api/v1")
+    parent.add_url_rule("/taxonomy", view_func=taxonomy, methods=["GET"])
     for child in (auth_bp, organizations_bp, scenes_bp, capabilities_bp):
-        bp.register_blueprint(child)
-    app.register_blueprint(bp)
+        parent.register_blueprint(child)
+    app.register_blueprint(parent)
     app.register_blueprint(openapi_bp)

@@ -32,7 +32,7 @@ class ListingMixin:
 
     @orm.declared_attr
     def organization(cls) -> orm.Mapped[Organization]:
-        return orm.relationship(lazy="joined")
+        return orm.relationship(lazy="joined", innerjoin=True)
 
     @orm.declared_attr
     def created_by_id(cls) -> orm.Mapped[int | None]:

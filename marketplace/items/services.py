@@ -107,7 +107,9 @@ def get_visible_item(
     """The item, or NotFound when it does not exist or the actor may not see it."""
     if for_update:
         item = session.scalar(
-            sa.select(kind.model).where(kind.model.id == item_id).with_for_update()
+            sa.select(kind.model)
+            .where(kind.model.id == item_id)
+            .with_for_update(of=kind.model)
         )
     else:
         item = session.get(kind.model, item_id)
@@ -221,6 +223,7 @@ def delete_item(
         details={"title": item.title},
     )
     session.delete(item)
+    session.flush()
 
 
 def transition_item(

@@ -31,7 +31,7 @@ def expire_past_deadline(session: orm.Session, *, today: date, now: datetime) ->
             Scene.deadline < today,
             Scene.status.in_(("submitted", "approved", "published")),
         )
-        .with_for_update()
+        .with_for_update(of=Scene)
     ).all()
     for scene in expiring:
         items.apply_transition(

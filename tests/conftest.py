@@ -1,0 +1,359 @@
+"""Fixtures: an app per test on SQLite and on PostgreSQL, clients, users and items.
+
+Every database test runs on both backends. PostgreSQL is found at TEST_DATABASE_URL
+(default: the local server, database marketplace_test, created if missing); when it
+cannot be reached the run fails, it never skips.
+"""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marketplace import create_app
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import User
+from marketplace.cli import upgrade_database
+from marketplace.db import session_scope, utcnow
+from marketplace.items import services as items
+from marketplace.organizations.credit_code import check_character
+from marketplace.organizations.models import Organization
+from marketplace.taxonomy import load_seed_taxonomy
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_TEST_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/marketplace_test"
+)
+PASSWORD = "correct-horse-9"
+CSRF = "test-csrf-token"
+
+
+def _prepare_postgresql() -> str:
+    name = sa.make_url(PG_TEST_URL).database
+    try:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": name},
+            )
+            if not exists:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        engine = sa.create_engine(PG_TEST_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+    except sa.exc.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is required for the test suite and is not reachable at "
+            f"{PG_TEST_URL}: {error}. Start it with: pg_ctlcluster --skip-systemctl-"
+            f"redirect $(ls /etc/postgresql) main start",
+            pytrace=False,
+        )
+    upgrade_database(PG_TEST_URL)
+    return PG_TEST_URL
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> str:
+    return _prepare_postgresql()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    upgrade_database(f"sqlite:///{path}")
+    return str(path)
+
+
+def _truncate_postgresql(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.scalars(
+            sa.text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        connection.exec_driver_sql(
+            "TRUNCATE "
+            + ", ".join(f'"{t}"' for t in tables)
+            + " RESTART IDENTITY CASCADE"
+        )
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A fresh, migrated database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgresql_url")
+    _truncate_postgresql(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "MARKETPLACE_SCHEDULER": "off",
+            "PRODUCTION": False,
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    with session_scope(app) as session:
+        load_seed_taxonomy(session)
+    yield app
+    app.extensions["db"]["engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The test's own session, for setup (factories commit through it) and checks.
+
+    It begins its transactions without SQLite's write lock, so requests made by the
+    test in between are not blocked. No app context is pushed: a request made inside
+    one would share its `g` with the test.
+    """
+    session = app.extensions["db"]["read_sessionmaker"]()
+    try:
+        yield session
+        session.commit()
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def make_org(db: Any) -> Callable[..., Organization]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        name: str | None = None, kind: str = "政府部门", district: str = "梁溪区"
+    ) -> Organization:
+        number = next(counter)
+        first17 = f"11320213T{number:08d}"
+        organization = Organization(
+            name=name or f"测试单位{number}",
+            kind=kind,
+            district=district,
+            credit_code=first17 + check_character(first17),
+            created_at=utcnow(),
+        )
+        db.add(organization)
+        db.commit()
+        return organization
+
+    return make
+
+
+@pytest.fixture
+def make_user(db: Any, make_org: Callable[..., Organization]) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        role: str, organization: Organization | None = None, username: str | None = None
+    ) -> User:
+        if organization is None and role in ("unit", "vendor"):
+            organization = make_org(kind="民营企业" if role == "vendor" else "政府部门")
+        user = accounts.create_user(
+            db,
+            username or f"{role}{next(counter)}",
+            PASSWORD,
+            role,
+            organization_name=organization.name if organization else None,
+            now=utcnow(),
+        )
+        db.commit()
+        return user
+
+    return make
+
+
+def scene_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "title": "梁溪区老旧小区加装电梯运行安全物联网监测",
+        "description": "为全区已加装的312部电梯安装振动、门锁和困人传感器，"
+        "接入区城市运行中心，实现困人报警30秒内推送到维保单位。",
+        "category": "政务类",
+        "domain": "城市治理",
+        "kind": "技术驱动类",
+        "industries": ["物联网", "智能传感器"],
+        "district": "梁溪区",
+        "budget": "1800000.00",
+        "funding_source": "财政资金",
+        "deadline": (date.today() + timedelta(days=90)).isoformat(),
+        "contact_name": "王工",
+        "contact_phone": "0510-81234567",
+        "contact_public": False,
+    }
+    payload.update(overrides)
+    return payload
+
+
+def capability_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "title": "电梯困人智能识别与物联网监测终端",
+        "description": "基于多传感器融合的电梯运行监测终端，困人识别准确率98.5%，"
+        "已在无锡、苏州部署2000余台，支持对接城市运行管理平台。",
+        "type": "新产品",
+        "maturity": "规模化应用",
+        "domains": ["城市治理"],
+        "industries": ["物联网", "智能传感器"],
+        "districts": ["梁溪区", "新吴区"],
+        "contact_name": "李经理",
+        "contact_phone": "13800000000",
+        "contact_public": True,
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def payloads() -> Any:
+    class Payloads:
+        scene = staticmethod(scene_payload)
+        capability = staticmethod(capability_payload)
+
+    return Payloads
+
+
+def _make_item(
+    db: Any, kind: Any, owner: User, status: str, payload: dict[str, Any]
+) -> int:
+    actor = db.get(User, owner.id)
+    item = items.create_item(db, kind, actor, payload, now=utcnow(), today=date.today())
+    if status != "draft":
+        item.status = status
+        if status in ("published", "matched", "contracted", "completed"):
+            item.published_at = utcnow()
+    db.commit()
+    return int(item.id)
+
+
+@pytest.fixture
+def make_scene(db: Any, make_user: Callable[..., User]) -> Callable[..., int]:
+    from marketplace.scenes.services import SCENES
+
+    def make(
+        owner: User | None = None, status: str = "published", **overrides: Any
+    ) -> int:
+        return _make_item(
+            db, SCENES, owner or make_user("unit"), status, scene_payload(**overrides)
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_capability(db: Any, make_user: Callable[..., User]) -> Callable[..., int]:
+    from marketplace.capabilities.services import CAPABILITIES
+
+    def make(
+        owner: User | None = None, status: str = "published", **overrides: Any
+    ) -> int:
+        return _make_item(
+            db,
+            CAPABILITIES,
+            owner or make_user("vendor"),
+            status,
+            capability_payload(**overrides),
+        )
+
+    return make
+
+
+@pytest.fixture
+def token_for(client: FlaskClient) -> Callable[[User], dict[str, str]]:
+    """Authorization headers for a user, through the real token endpoint."""
+
+    def headers(user: User) -> dict[str, str]:
+        response = client.post(
+            "/api/v1/auth/token", json={"username": user.username, "password": PASSWORD}
+        )
+        assert response.status_code == 201, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return headers
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], None]:
+    """Log a user in through the real form, with a CSRF token in the session."""
+
+    def do_login(user: User) -> None:
+        with client.session_transaction() as browser_session:
+            browser_session["csrf"] = CSRF
+        response = client.post(
+            "/login",
+            data={"username": user.username, "password": PASSWORD, "csrf_token": CSRF},
+        )
+        assert response.status_code == 302, response.data.decode()[:500]
+        with client.session_transaction() as browser_session:
+            browser_session["csrf"] = CSRF
+
+    return do_login
+
+
+@pytest.fixture
+def form_post(client: FlaskClient) -> Callable[..., Any]:
+    """POST a form with this browser session's CSRF token."""
+
+    def post(url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        with client.session_transaction() as browser_session:
+            browser_session["csrf"] = CSRF
+        return client.post(url, data={**(data or {}), "csrf_token": CSRF}, **kwargs)
+
+    return post
+
+
+def count_rows(app: Flask) -> dict[str, int]:
+    """Row counts of every table, to prove a refusal wrote nothing."""
+    with session_scope(app) as session:
+        tables = (
+            "organizations",
+            "users",
+            "scenes",
+            "scene_industries",
+            "capabilities",
+            "capability_tags",
+            "audit_entries",
+        )
+        return {t: session.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in tables}
+
+
+@pytest.fixture
+def row_counts(app: Flask) -> Callable[[], dict[str, int]]:
+    return lambda: count_rows(app)
+
+
+@pytest.fixture
+def fetch(app: Flask) -> Callable[..., Any]:
+    """Load a row by model and id in a fresh session (what is really stored)."""
+
+    def get(model: type, item_id: int) -> Any:
+        with session_scope(app) as session:
+            row = session.get(model, item_id)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    return get
