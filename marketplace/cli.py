@@ -6,6 +6,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from marketplace import demo
 from marketplace.accounts import services as accounts
@@ -28,6 +29,7 @@ def upgrade_database(database_url: str) -> None:
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate_command() -> None:
     """Bring the database schema up to date (safe to run again)."""
     upgrade_database(current_app.config["DATABASE_URL"])
@@ -35,6 +37,7 @@ def migrate_command() -> None:
 
 
 @click.command("load-demo")
+@with_appcontext
 def load_demo_command() -> None:
     """Load the demo data from seed_data/ (a second run adds nothing)."""
     with session_scope(current_app) as session:
@@ -43,6 +46,7 @@ def load_demo_command() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--password", required=True)
 @click.option("--role", required=True, type=click.Choice(list(ROLES)))
@@ -70,6 +74,7 @@ def create_user_command(
 
 
 @click.command("reindex")
+@with_appcontext
 def reindex_command() -> None:
     """Re-tokenise every item's search words (after the dictionary changed)."""
     from marketplace.search import reindex_all

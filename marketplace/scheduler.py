@@ -20,6 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from marketplace.clock import local_today
 from marketplace.db import session_scope, utcnow
@@ -119,6 +120,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Run the scheduled jobs in this process (production: one beside the workers)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -128,6 +130,7 @@ def scheduler_command() -> None:
 
 
 @click.command("expire")
+@with_appcontext
 def expire_command() -> None:
     """Expire scenes past their deadline now."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

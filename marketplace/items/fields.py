@@ -71,6 +71,8 @@ class Field:
 
 
 def _clean_text(value: Any, field: Field) -> str:
+    if value is None and not field.required:
+        return ""
     if not isinstance(value, str):
         raise ValueError("应为文本")
     text = unicodedata.normalize("NFC", value).strip()
@@ -153,7 +155,7 @@ def _clean_one(value: Any, field: Field, taxonomy: Taxonomy) -> Any:
     if field.kind == "text":
         return _clean_text(value, field)
     if field.kind in ("phone", "email"):
-        text = _clean_text("" if value is None else value, field)
+        text = _clean_text(value, field)
         pattern = PHONE_PATTERN if field.kind == "phone" else EMAIL_PATTERN
         if text and not pattern.match(text):
             raise ValueError("格式不正确")
@@ -189,7 +191,7 @@ def parse_fields(
             if partial:
                 continue
             if field.required and field.kind != "bool":
-                problems[field.name] = "必填"
+                problems[field.name] = f"{field.label}：必填"
                 continue
         try:
             values[field.name] = _clean_one(payload.get(field.name), field, taxonomy)

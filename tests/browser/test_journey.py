@@ -1,0 +1,170 @@
+"""The main path in Debian's headless chromium against a live server.
+
+A unit logs in and submits a scene, the center approves and publishes it, and an
+anonymous visitor finds it by a Chinese search.
+"""
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+from werkzeug.serving import make_server
+
+from marketplace import create_app
+from marketplace.accounts import services as accounts
+from marketplace.db import session_scope, utcnow
+from marketplace.organizations.credit_code import check_character
+from marketplace.organizations.models import Organization
+from marketplace.taxonomy import load_seed_taxonomy
+
+pytestmark = pytest.mark.browser
+PASSWORD = "journey-pass-1"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def live_server(sqlite_template: str, tmp_path: Path) -> Iterator[str]:
+    database = tmp_path / "live.sqlite"
+    shutil.copy(sqlite_template, database)
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SECRET_KEY": "live",
+            "MARKETPLACE_SCHEDULER": "off",
+            "PRODUCTION": False,
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    with session_scope(app) as session:
+        load_seed_taxonomy(session)
+        code = "11320213J00000001"
+        session.add(
+            Organization(
+                name="无锡市梁溪区城市管理局",
+                kind="政府部门",
+                district="梁溪区",
+                credit_code=code + check_character(code),
+                created_at=utcnow(),
+            )
+        )
+        session.flush()
+        accounts.create_user(
+            session,
+            "liangxi",
+            PASSWORD,
+            "unit",
+            organization_name="无锡市梁溪区城市管理局",
+            now=utcnow(),
+        )
+        accounts.create_user(session, "center", PASSWORD, "center", now=utcnow())
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.extensions["db"]["engine"].dispose()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not Path(binary).exists():
+            pytest.fail(
+                f"{binary} is missing: run `make browser-deps` "
+                "(apt-get install chromium chromium-driver)",
+                pytrace=False,
+            )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,2000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def log_in(browser: WebDriver, base: str, username: str) -> None:
+    browser.get(f"{base}/login")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, ".login-form button[type=submit]").click()
+    assert "欢迎" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+
+
+def log_out(browser: WebDriver) -> None:
+    browser.find_element(By.CSS_SELECTOR, ".account button").click()
+
+
+def test_scene_goes_from_unit_to_center_to_public_search(live_server, browser):
+    base = live_server
+    log_in(browser, base, "liangxi")
+    browser.get(f"{base}/scenes/new")
+    browser.find_element(By.NAME, "title").send_keys("梁溪区背街小巷占道经营智能识别")
+    browser.find_element(By.NAME, "description").send_keys(
+        "在南长街、清名桥一带的背街小巷布设20路视频，利用视频分析识别占道经营和"
+        "乱堆放，识别结果推送到网格员手机端，要求识别准确率不低于90%。"
+    )
+    for name, value in (
+        ("category", "政务类"),
+        ("domain", "城市治理"),
+        ("kind", "技术驱动类"),
+        ("district", "梁溪区"),
+        ("funding_source", "财政资金"),
+    ):
+        Select(browser.find_element(By.NAME, name)).select_by_value(value)
+    browser.find_element(
+        By.CSS_SELECTOR, "input[name=industries][value='垂类模型']"
+    ).click()
+    browser.find_element(By.NAME, "budget").send_keys("680000.00")
+    deadline = browser.find_element(By.NAME, "deadline")
+    browser.execute_script(
+        "arguments[0].value = arguments[1]",
+        deadline,
+        (date.today() + timedelta(days=60)).isoformat(),
+    )
+    browser.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
+    assert "已提交审核" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert "待审核" in browser.find_element(By.CSS_SELECTOR, ".badge").text
+    log_out(browser)
+
+    log_in(browser, base, "center")
+    browser.get(f"{base}/review")
+    queue_item = browser.find_element(By.CSS_SELECTOR, ".queue-item")
+    assert "占道经营" in queue_item.text
+    queue_item.find_element(By.CSS_SELECTOR, "button[value=approved]").click()
+    browser.find_element(By.CSS_SELECTOR, ".queue-item button[value=published]").click()
+    assert "已发布" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    log_out(browser)
+
+    browser.get(f"{base}/scenes")
+    search_box = browser.find_element(By.NAME, "q")
+    search_box.send_keys("占道经营 识别")
+    search_box.submit()
+    result = browser.find_element(By.CSS_SELECTOR, ".card h3 a")
+    assert result.text == "梁溪区背街小巷占道经营智能识别"
+    result.click()
+    assert "南长街" in browser.find_element(By.CSS_SELECTOR, ".description").text
+    history = browser.find_element(By.CSS_SELECTOR, ".history").text
+    assert "审核通过" in history and "已发布" in history

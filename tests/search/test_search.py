@@ -1,0 +1,100 @@
+from marketplace.search import get_tokenizer, query_terms
+
+
+def test_taxonomy_words_stay_whole():
+    words = get_tokenizer().cut("具身智能机器人助力第三代半导体和低空经济")
+    for term in ("具身智能", "第三代半导体", "低空经济"):
+        assert term in words
+
+
+def test_query_terms_drop_punctuation_and_stop_words():
+    assert query_terms("  无人机，的 巡检！！ ") == ["无人机", "巡检"]
+
+
+def search(client, q, kind="scenes"):
+    body = client.get(f"/api/v1/{kind}", query_string={"q": q}).get_json()
+    return [item["title"] for item in body["items"]]
+
+
+def test_items_with_all_words_rank_first(client, make_scene):
+    make_scene(
+        title="太湖水质在线监测浮标布设",
+        description="在太湖梅梁湾布设水质监测浮标，监测叶绿素和溶解氧。",
+    )
+    make_scene(
+        title="城市内河蓝藻打捞船调度优化",
+        description="蓝藻打捞船的调度和航线规划，覆盖城区内河。",
+    )
+    make_scene(
+        title="太湖蓝藻水华早期预警",
+        description="融合卫星遥感和浮标数据，提前72小时预警太湖蓝藻水华。",
+    )
+    assert search(client, "太湖 蓝藻")[0] == "太湖蓝藻水华早期预警"
+    assert len(search(client, "太湖 蓝藻")) == 3
+
+
+def test_search_finds_sub_words_of_longer_words(client, make_scene):
+    make_scene(
+        title="人工智能辅助政务热线工单分派",
+        description="用人工智能模型对12345热线工单自动分类和派单。",
+    )
+    assert search(client, "智能") == ["人工智能辅助政务热线工单分派"]
+
+
+def test_search_finds_an_item_by_its_industry_tag(client, make_scene):
+    make_scene(
+        title="硕放机场周边物流配送航线",
+        industries=["低空经济"],
+        description="利用无人机开展机场周边园区之间的小件物流配送。",
+    )
+    assert search(client, "低空经济") == ["硕放机场周边物流配送航线"]
+
+
+def test_index_follows_edits_without_restart(
+    client, make_user, make_capability, token_for
+):
+    vendor = make_user("vendor")
+    capability_id = make_capability(
+        owner=vendor, status="draft", title="紫砂壶数字化文创设计平台"
+    )
+    headers = token_for(vendor)
+    center = token_for(make_user("center"))
+    client.patch(
+        f"/api/v1/capabilities/{capability_id}",
+        headers=headers,
+        json={"title": "氢燃料电池叉车租赁服务"},
+    )
+    client.post(
+        f"/api/v1/capabilities/{capability_id}/transition",
+        json={"to": "submitted"},
+        headers=headers,
+    )
+    for target in ("approved", "published"):
+        client.post(
+            f"/api/v1/capabilities/{capability_id}/transition",
+            json={"to": target},
+            headers=center,
+        )
+    assert search(client, "氢燃料电池 叉车", "capabilities") == [
+        "氢燃料电池叉车租赁服务"
+    ]
+    assert search(client, "紫砂壶", "capabilities") == []
+
+
+def test_search_respects_visibility(client, make_scene):
+    make_scene(title="尚在草稿中的量子通信场景", status="draft")
+    assert search(client, "量子通信") == []
+
+
+def test_stop_words_only_query_returns_nothing(client, make_scene):
+    make_scene()
+    assert search(client, "的 了 和") == []
+
+
+def test_search_combines_with_sort(client, make_scene):
+    make_scene(title="电梯监测甲方案", budget="100000.00")
+    make_scene(title="电梯监测乙方案", budget="900000.00")
+    body = client.get(
+        "/api/v1/scenes", query_string={"q": "电梯", "sort": "budget_desc"}
+    ).get_json()
+    assert [i["budget"] for i in body["items"]] == ["900000.00", "100000.00"]

@@ -1,0 +1,166 @@
+import re
+
+import pytest
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from marketplace import create_app
+from marketplace.accounts.models import User
+from marketplace.capabilities.models import Capability
+from marketplace.scenes.models import Scene
+from marketplace.scheduler import JOBS, build_scheduler
+
+
+def test_every_endpoint_declares_who_may_call_it(app):
+    undeclared = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        and getattr(app.view_functions[rule.endpoint], "access", None) is None
+    ]
+    assert undeclared == []
+
+
+def openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{id}", rule)
+
+
+def test_openapi_documents_exactly_the_api_routes(app, client):
+    document = client.get("/api/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    documented = {
+        (path, method.upper())
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method != "parameters"
+    }
+    served = {
+        (openapi_path(rule.rule), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert documented == served
+
+
+def test_openapi_lists_every_scene_field_the_server_accepts(client):
+    from marketplace.scenes.schemas import SCENE_FIELDS
+
+    schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert set(schema["SceneInput"]["properties"]) == {f.name for f in SCENE_FIELDS}
+
+
+def test_security_headers_on_pages_api_and_signed_in_pages(client, make_user, login):
+    for url in ("/", "/api/v1/scenes"):
+        headers = client.get(url).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+    login(make_user("center"))
+    assert client.get("/review").headers["Cache-Control"] == "no-store"
+
+
+def test_production_settings_are_safe_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("MARKETPLACE_ENV", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite")
+    app = create_app()
+    assert app.debug is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
+    assert app.config["MARKETPLACE_TIMEZONE"] == "Asia/Shanghai"
+    assert app.config["MARKETPLACE_SCHEDULER"] == "off"
+    assert "scheduler" not in app.extensions
+
+
+def test_taxonomy_api_serves_every_vocabulary(client):
+    body = client.get("/api/v1/taxonomy").get_json()
+    assert set(body) >= {
+        "districts",
+        "domains",
+        "scene_kinds",
+        "scene_categories",
+        "industries",
+        "capability_types",
+        "maturities",
+        "funding_sources",
+    }
+    assert len(body["districts"]) == 8
+    assert {"name": "低空经济", "group": "未来产业（X）"} in body["industries"]
+
+
+def test_migrate_is_safe_to_run_again(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["migrate"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["migrate"]).exit_code == 0
+
+
+def test_load_demo_loads_the_city_and_adds_nothing_the_second_time(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["load-demo"])
+    assert first.exit_code == 0, first.output
+    counts = {
+        model.__name__: db.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Scene, Capability, User)
+    }
+    assert counts["Scene"] >= 150 and counts["Capability"] >= 400
+    districts = db.scalars(sa.text("SELECT DISTINCT district FROM organizations")).all()
+    assert len(districts) == 8
+    second = runner.invoke(args=["load-demo"])
+    assert second.exit_code == 0
+    db.expire_all()
+    assert {
+        model.__name__: db.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Scene, Capability, User)
+    } == counts
+
+
+def test_create_user_command_checks_its_input(app, make_org):
+    organization = make_org(name="无锡测试科技有限公司", kind="民营企业")
+    runner = app.test_cli_runner()
+    ok = runner.invoke(
+        args=[
+            "create-user",
+            "li.ming",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "vendor",
+            "--org",
+            organization.name,
+        ]
+    )
+    assert ok.exit_code == 0, ok.output
+    missing_org = runner.invoke(
+        args=["create-user", "wang", "--password", "long-enough-1", "--role", "unit"]
+    )
+    assert missing_org.exit_code != 0 and "单位" in missing_org.output
+    short = runner.invoke(
+        args=["create-user", "zhao", "--password", "short", "--role", "center"]
+    )
+    assert short.exit_code != 0 and "密码" in short.output
+
+
+def test_scheduler_registers_the_declared_jobs_without_starting(app):
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    assert not scheduler.running
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {job.id for job in JOBS}
+    trigger = jobs["expire-past-deadline"].trigger
+    assert isinstance(trigger, CronTrigger)
+    assert str(trigger.timezone) == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_unknown_method_is_405_in_the_contract_shape(client, method):
+    response = getattr(client, method)("/api/v1/taxonomy")
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
