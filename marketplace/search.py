@@ -13,25 +13,25 @@ import sqlalchemy as sa
 
 from marketplace.taxonomy import seed_entries
 from matching import Tokenizer
+from matching.synonyms import read_synonym_groups
+from matching.tokenize import document_words
 
 MAX_QUERY_TERMS = 12
 MAX_QUERY_LENGTH = 200
-# The title counts twice, so an item named after the query ranks above one that
-# mentions it in passing.
-TITLE_WEIGHT = 2
 
 _tokenizer: Tokenizer | None = None
 _tokenizer_lock = threading.Lock()
 
 
 def get_tokenizer(cache_dir: str | None = None) -> Tokenizer:
-    """The process's tokenizer, whose dictionary includes every taxonomy name."""
+    """The process's tokenizer; its dictionary has every taxonomy name and synonym."""
     global _tokenizer
     with _tokenizer_lock:
         if _tokenizer is None:
             words = [
                 item["name"] for items in seed_entries().values() for item in items
             ]
+            words += [word for group in read_synonym_groups() for word in group]
             _tokenizer = Tokenizer(user_words=words, cache_dir=cache_dir)
     return _tokenizer
 
@@ -42,12 +42,7 @@ def index_tokens(title: str, description: str, keywords: list[str]) -> str:
     `keywords` are the item's taxonomy terms (domain, industries), so a search for
     低空经济 finds an item tagged with it even when its text only says 无人机.
     """
-    tokenizer = get_tokenizer()
-    words = tokenizer.cut_for_search(title) * TITLE_WEIGHT
-    words += tokenizer.cut_for_search(description)
-    for keyword in keywords:
-        words += tokenizer.cut_for_search(keyword)
-    return " ".join(words)
+    return " ".join(document_words(get_tokenizer(), title, description, keywords))
 
 
 def query_terms(query: str) -> list[str]:

@@ -9,6 +9,9 @@ from pathlib import Path
 import jieba
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# The title counts twice, so an item named after a term ranks above one that
+# mentions it in passing.
+TITLE_WEIGHT = 2
 _quiet_once = threading.Lock()
 _jieba_quieted = False
 
@@ -74,6 +77,16 @@ class Tokenizer:
         self._stop: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, object]:
+        # The jieba engine and the lock do not pickle; a copy loads its own lazily.
+        state = self.__dict__.copy()
+        state.update(_jieba=None, _lock=None, _stop=frozenset())
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _engine(self) -> jieba.Tokenizer:
         if self._jieba is None:
             with self._lock:
@@ -115,3 +128,18 @@ class Tokenizer:
         """
         engine = self._engine()
         return self._keep(engine.lcut_for_search(normalize(text)))
+
+
+def document_words(
+    tokenizer: Tokenizer, title: str, description: str, keywords: Iterable[str] = ()
+) -> list[str]:
+    """The stored words of an item: title (counted twice), description and keywords.
+
+    Search mode, so that sub-words of long words are there too. The platform stores
+    these when an item is written; the matcher and the search index both read them.
+    """
+    words = tokenizer.cut_for_search(title) * TITLE_WEIGHT
+    words += tokenizer.cut_for_search(description)
+    for keyword in keywords:
+        words += tokenizer.cut_for_search(keyword)
+    return words

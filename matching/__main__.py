@@ -1,0 +1,3 @@
+from matching.cli import main
+
+raise SystemExit(main())

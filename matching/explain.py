@@ -1,0 +1,92 @@
+"""Reasons for a match, in Chinese, that a person can check against the two texts."""
+
+from typing import Any
+
+import numpy as np
+
+from matching.features import MATURITY_LEVELS
+from matching.items import Item
+from matching.weights import FEATURES, LABELS
+
+MAX_TERMS = 6
+
+
+def shared_terms(
+    query_row: Any, doc_row: Any, terms: np.ndarray, limit: int = MAX_TERMS
+) -> list[str]:
+    """The terms both sides share, biggest contribution to the cosine first."""
+    common, query_pos, doc_pos = np.intersect1d(
+        query_row.indices, doc_row.indices, assume_unique=True, return_indices=True
+    )
+    if len(common) == 0:
+        return []
+    contribution = query_row.data[query_pos] * doc_row.data[doc_pos]
+    words = [str(t) for t in terms[common]]
+    # A part is left out when its whole word is shared too (智能 beside 人工智能).
+    whole = [i for i, w in enumerate(words)
+             if not any(w != other and w in other for other in words)]
+    whole.sort(key=lambda i: (-contribution[i], words[i]))
+    return [words[i] for i in whole[:limit]]
+
+
+def reasons(
+    demand: Item,
+    supply: Item,
+    features: np.ndarray,
+    weights: np.ndarray,
+    terms: list[str],
+    bigrams: list[str],
+) -> list[dict[str, Any]]:
+    """One reason per feature that contributed, with its share of the score."""
+    contributions = features * weights
+    total = float(contributions.sum()) or 1.0
+    result = []
+    for index in np.argsort(-contributions, kind="stable"):
+        name = FEATURES[int(index)]
+        share = float(contributions[index]) / total
+        value = float(features[index])
+        text = _describe(name, value, demand, supply, terms, bigrams)
+        if text is None or share < 0.005:
+            continue
+        result.append(
+            {
+                "factor": name,
+                "label": LABELS[name],
+                "share": round(share, 3),
+                "text": f"{text}（占{share:.0%}）",
+            }
+        )
+    return result
+
+
+def _describe(
+    name: str,
+    value: float,
+    demand: Item,
+    supply: Item,
+    terms: list[str],
+    bigrams: list[str],
+) -> str | None:
+    if name == "words":
+        return f"共同关键词：{'、'.join(terms)}" if terms else None
+    if name == "chars":
+        extra = [b for b in bigrams if not any(b in t for t in terms)] or bigrams
+        return f"字面相近：{'、'.join(extra[:4])}" if extra else None
+    if value <= 0.5 and name != "industry":
+        return None
+    if name == "domain":
+        shared = sorted(set(demand.domains) & set(supply.domains))
+        return f"领域一致：{'、'.join(shared)}" if shared else None
+    if name == "industry":
+        shared = [i for i in demand.industries if i in supply.industries]
+        return f"产业方向一致：{'、'.join(shared)}" if shared else None
+    if name == "district":
+        shared = [d for d in demand.districts if d in supply.districts]
+        if shared:
+            return f"服务板块覆盖：{'、'.join(shared)}"
+        return "服务全市各板块" if len(supply.districts) >= 8 else None
+    maturity = supply.maturity or demand.maturity
+    kind = demand.kind or supply.kind
+    if maturity in MATURITY_LEVELS and kind:
+        return f"成熟度“{maturity}”适合{kind}场景"
+    return None

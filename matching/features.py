@@ -1,0 +1,99 @@
+"""Structured agreement between a demand and candidate supplies, as numbers in [0, 1].
+
+Each feature is symmetric, so either a scene or a capability can stand on either side.
+Unknown values (a field missing on one side) score 0.5: neither for nor against.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from matching.items import Item
+
+# Maturity levels of capabilities, from an idea to routine use.
+MATURITY_LEVELS = {
+    "概念验证": 1,
+    "样机研制": 2,
+    "中试验证": 3,
+    "小批量应用": 4,
+    "规模化应用": 5,
+}
+# The least maturity a kind of scene usually needs: technology-driven scenes are
+# where unproven technology gets its first trial; the others need something working.
+KIND_NEEDS = {"技术驱动类": 2, "业务驱动类": 4, "集成应用类": 4}
+ALL_DISTRICTS = 8
+
+STRUCTURED_FEATURES = ("domain", "industry", "district", "maturity")
+
+
+class FieldTable:
+    """One boolean column per distinct value of a list field, for fast overlaps."""
+
+    def __init__(self, values: Sequence[tuple[str, ...]]) -> None:
+        self.codes: dict[str, int] = {}
+        for row in values:
+            for value in row:
+                self.codes.setdefault(value, len(self.codes))
+        self.matrix = np.zeros((len(values), max(len(self.codes), 1)), dtype=np.float32)
+        for i, row in enumerate(values):
+            for value in row:
+                self.matrix[i, self.codes[value]] = 1.0
+        self.sizes = self.matrix.sum(axis=1)
+
+    def encode(self, row: tuple[str, ...]) -> np.ndarray:
+        vector = np.zeros(self.matrix.shape[1], dtype=np.float32)
+        for value in row:
+            code = self.codes.get(value)
+            if code is not None:
+                vector[code] = 1.0
+        return vector
+
+    def overlap(self, row: tuple[str, ...], candidates: np.ndarray) -> np.ndarray:
+        """Shared values over the smaller side's count; 0.5 where a side is empty."""
+        shared = self.matrix[candidates] @ self.encode(row)
+        sizes = self.sizes[candidates]
+        smaller = np.minimum(sizes, max(len(row), 0))
+        result = np.full(len(candidates), 0.5, dtype=np.float32)
+        known = (sizes > 0) & (len(row) > 0)
+        result[known] = shared[known] / np.maximum(smaller[known], 1)
+        return result
+
+
+def _maturity_fit(level: int | None, need: int | None) -> float:
+    if level is None or need is None:
+        return 0.5
+    return 1.0 if level >= need else max(0.0, 1.0 - 0.25 * (need - level))
+
+
+class StructuredFeatures:
+    """Precomputed field tables of the supply side."""
+
+    def __init__(self, supply: Sequence[Item]) -> None:
+        self.domains = FieldTable([item.domains for item in supply])
+        self.industries = FieldTable([item.industries for item in supply])
+        self.districts = FieldTable([item.districts for item in supply])
+        self.district_counts = np.array([len(i.districts) for i in supply])
+        self.levels = [MATURITY_LEVELS.get(item.maturity or "") for item in supply]
+        self.needs = [KIND_NEEDS.get(item.kind or "") for item in supply]
+
+    def compute(self, demand: Item, candidates: np.ndarray) -> np.ndarray:
+        """A (len(candidates), 4) array: domain, industry, district, maturity."""
+        domain = self.domains.overlap(demand.domains, candidates)
+        domain = np.where(domain == 0.5, 0.5, (domain > 0).astype(np.float32))
+        industry = self.industries.overlap(demand.industries, candidates)
+        district = self.districts.overlap(demand.districts, candidates)
+        # A supplier that serves the whole city agrees with any district.
+        district[self.district_counts[candidates] >= ALL_DISTRICTS] = 1.0
+        district = np.where(district == 0.5, 0.5, (district > 0).astype(np.float32))
+        demand_level = MATURITY_LEVELS.get(demand.maturity or "")
+        demand_need = KIND_NEEDS.get(demand.kind or "")
+        maturity = np.array(
+            [
+                _maturity_fit(
+                    demand_level or self.levels[c], demand_need or self.needs[c]
+                )
+                for c in candidates
+            ],
+            dtype=np.float32,
+        )
+        return np.column_stack([domain, industry, district, maturity])
