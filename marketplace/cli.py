@@ -84,6 +84,26 @@ def reindex_command() -> None:
     click.echo(f"已重建 {count} 条索引。")
 
 
+@click.command("fit-match-weights")
+@with_appcontext
+def fit_match_weights_command() -> None:
+    """Fit the match score weights from the center's marks; print before and after."""
+    from marketplace.matches.services import fit_weights_from_feedback
+
+    try:
+        with session_scope(current_app) as session:
+            fit = fit_weights_from_feedback(session, now=utcnow())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"用 {fit.pairs} 条标注拟合了权重：")
+    for name, weight in fit.weights.items():
+        click.echo(f"  {name:10} {weight:.4f}")
+    click.echo(
+        f"标注集上的 nDCG@10：拟合前 {fit.before['ndcg@10']:.4f}，"
+        f"拟合后 {fit.after['ndcg@10']:.4f}（{fit.after['scenes']} 个场景）"
+    )
+
+
 def init_app(app: Flask) -> None:
     from marketplace.scheduler import expire_command, scheduler_command
 
@@ -94,5 +114,6 @@ def init_app(app: Flask) -> None:
         reindex_command,
         scheduler_command,
         expire_command,
+        fit_match_weights_command,
     ):
         app.cli.add_command(cmd)

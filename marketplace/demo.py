@@ -14,6 +14,7 @@ from marketplace import audit, search
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.capabilities.models import TAG_FIELDS, Capability
+from marketplace.matches.models import bump_index_version
 from marketplace.organizations.credit_code import check_character
 from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
@@ -52,6 +53,9 @@ def load_demo(session: orm.Session, *, now: datetime) -> dict[str, int]:
     counts["用户"] = _load_users(session, now)
     counts["场景机会"] = _load_scenes(session, now)
     counts["场景能力"] = _load_capabilities(session, now)
+    if counts["场景机会"] or counts["场景能力"]:
+        bump_index_version(session, "scenes")
+        bump_index_version(session, "capabilities")
     return counts
 
 

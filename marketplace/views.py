@@ -8,7 +8,15 @@ def init_app(app: Flask) -> None:
     from marketplace.admin.views import bp as admin_bp
     from marketplace.capabilities.views import bp as capabilities_bp
     from marketplace.home.views import bp as home_bp
+    from marketplace.matches.views import bp as matches_bp
     from marketplace.scenes.views import bp as scenes_bp
 
-    for blueprint in (home_bp, accounts_bp, scenes_bp, capabilities_bp, admin_bp):
+    for blueprint in (
+        home_bp,
+        accounts_bp,
+        scenes_bp,
+        capabilities_bp,
+        admin_bp,
+        matches_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -38,6 +38,16 @@ def _meaningful(word: str) -> bool:
     return len(word) > 1 and not NUMBER.match(word)
 
 
+@dataclass(frozen=True)
+class _Query:
+    """A demand prepared against the fitted indexes."""
+
+    item: Item
+    words: Any  # TF-IDF row over words
+    bigrams: Any  # TF-IDF row over bigrams
+    bm25: np.ndarray  # BM25 against every supply item, scaled to [0, 1]
+
+
 class NotFittedError(RuntimeError):
     """rank() was called before fit()."""
 
@@ -135,84 +145,122 @@ class Matcher:
             raise NotFittedError("Matcher 尚未 fit：请先用供给条目建立索引")
 
     # -- scoring ---------------------------------------------------------------
-    def _query(self, demand: Item) -> tuple[Any, Any]:
+    def _query(self, demand: Item) -> _Query:
         words = self.words_of(demand)
-        return (
-            self.words_.transform([words]),
+        word_row = self.words_.transform([words])
+        bm25 = self.words_.bm25_scores(word_row)
+        top = float(bm25.max()) if len(bm25) else 0.0
+        return _Query(
+            demand,
+            word_row,
             self.bigrams_.transform([word_bigrams(words)]),
+            bm25 / top if top > 0 else bm25,
         )
 
-    def _candidates(self, word_query: Any, bigram_query: Any) -> np.ndarray:
-        by_words = top_indices(self.words_.scores(word_query), self.n_candidates)
-        by_bigrams = top_indices(
-            self.bigrams_.scores(bigram_query), self.n_candidates // 2
-        )
-        return np.union1d(by_words, by_bigrams).astype(np.int64)
+    def _candidates(self, query: _Query) -> np.ndarray:
+        n = self.n_candidates
+        found = [
+            top_indices(self.words_.scores(query.words), n),
+            top_indices(query.bm25, n),
+            top_indices(self.bigrams_.scores(query.bigrams), n // 2),
+        ]
+        return np.unique(np.concatenate(found)).astype(np.int64)
 
     def feature_matrix(self, demand: Item, candidates: np.ndarray) -> np.ndarray:
         """Features (FEATURES order) of `demand` against supply rows `candidates`."""
         self._check_fitted()
-        word_query, bigram_query = self._query(demand)
-        return self._features(demand, candidates, word_query, bigram_query)
+        return self._features(self._query(demand), candidates)
 
-    def _features(
-        self, demand: Item, candidates: np.ndarray, word_query: Any, bigram_query: Any
-    ) -> np.ndarray:
+    def _features(self, query: _Query, candidates: np.ndarray) -> np.ndarray:
         text = np.column_stack(
             [
-                self.words_.row_scores(word_query, candidates),
-                self.bigrams_.row_scores(bigram_query, candidates),
+                self.words_.row_scores(query.words, candidates),
+                query.bm25[candidates],
+                self.bigrams_.row_scores(query.bigrams, candidates),
             ]
         )
-        return np.hstack([text, self.structured_.compute(demand, candidates)])
+        return np.hstack([text, self.structured_.compute(query.item, candidates)])
 
     def rank(self, demand: Item, k: int = 10, *, explain: bool = True) -> Ranking:
         """The k best supply items for `demand`, best first; ties broken by id."""
         self._check_fitted()
         if k < 1:
             return Ranking(demand.id, [])
-        word_query, bigram_query = self._query(demand)
-        candidates = self._candidates(word_query, bigram_query)
+        query = self._query(demand)
+        candidates = self._candidates(query)
         if len(candidates) == 0:
             return Ranking(demand.id, [])
-        features = self._features(demand, candidates, word_query, bigram_query)
+        features = self._features(query, candidates)
         scores = features @ self.weight_vector_
         ids = [self.supply_ids_[c] for c in candidates]
         order = sorted(range(len(candidates)), key=lambda i: (-scores[i], ids[i]))[:k]
         matches = []
         for i in order:
             row = int(candidates[i])
+            reasons = self._reasons(
+                query,
+                self.supply_[row],
+                features[i],
+                self.words_.rows[row],
+                self.bigrams_.rows[row],
+            )
             matches.append(
-                Match(
-                    supply_id=ids[i],
-                    score=round(float(scores[i]), 4),
-                    reasons=self._explain(
-                        demand, row, features[i], word_query, bigram_query
-                    )
-                    if explain
-                    else [],
-                )
+                Match(ids[i], round(float(scores[i]), 4), reasons if explain else [])
             )
         return Ranking(demand.id, matches)
 
     def rank_many(self, demands: Iterable[Item], k: int = 10) -> list[Ranking]:
         return [self.rank(demand, k) for demand in demands]
 
-    def _explain(
+    def _reasons(
         self,
-        demand: Item,
-        row: int,
+        query: _Query,
+        supply: Item,
         features: np.ndarray,
-        word_query: Any,
-        bigram_query: Any,
+        word_row: Any,
+        bigram_row: Any,
     ) -> list[dict[str, Any]]:
-        terms = shared_terms(word_query, self.words_.rows[row], self.words_.terms)
-        bigrams = shared_terms(
-            bigram_query, self.bigrams_.rows[row], self.bigrams_.terms
-        )
+        terms = shared_terms(query.words, word_row, self.words_.terms)
+        bigrams = shared_terms(query.bigrams, bigram_row, self.bigrams_.terms)
         return explain_reasons(
-            demand, self.supply_[row], features, self.weight_vector_, terms, bigrams
+            query.item, supply, features, self.weight_vector_, terms, bigrams
         )
+
+    def score_items(self, demand: Item, others: Sequence[Item]) -> list[Match]:
+        """Score items that are not in the index (added since the fit), with reasons.
+
+        They are weighed with the fitted vocabulary and IDF, so their scores compare
+        with those of `rank`.
+        """
+        self._check_fitted()
+        if not others:
+            return []
+        query = self._query(demand)
+        words = [self.words_of(item) for item in others]
+        extra = TermIndex(words)
+        word_rows = self.words_.transform(words)
+        bigram_rows = self.bigrams_.transform([word_bigrams(w) for w in words])
+        # BM25 of the new items on their own scale, tied to the index's best score.
+        bm25 = extra.bm25_scores(extra.transform([self.words_of(demand)]))
+        best = float(self.words_.bm25_scores(query.words).max(initial=0.0))
+        text = np.column_stack(
+            [
+                np.asarray((word_rows @ query.words.T).toarray()).ravel(),
+                np.minimum(bm25 / best, 1.0) if best > 0 else np.zeros(len(others)),
+                np.asarray((bigram_rows @ query.bigrams.T).toarray()).ravel(),
+            ]
+        )
+        structured = StructuredFeatures(others).compute(demand, np.arange(len(others)))
+        features = np.hstack([text, structured])
+        scores = features @ self.weight_vector_
+        return [
+            Match(
+                item.id,
+                round(float(scores[i]), 4),
+                self._reasons(query, item, features[i], word_rows[i], bigram_rows[i]),
+            )
+            for i, item in enumerate(others)
+        ]
 
     def score_all(self, demands: Sequence[Item]) -> np.ndarray:
         """Scores of every demand against every supply item: (len(demands), n_supply).
@@ -221,17 +269,19 @@ class Matcher:
         """
         self._check_fitted()
         words = [self.words_of(d) for d in demands]
-        word_scores = (self.words_.transform(words) @ self.words_.rows.T).toarray()
+        word_rows = self.words_.transform(words)
+        word_scores = (word_rows @ self.words_.rows.T).toarray()
         bigram_queries = self.bigrams_.transform([word_bigrams(w) for w in words])
         bigram_scores = (bigram_queries @ self.bigrams_.rows.T).toarray()
         everyone = np.arange(len(self.supply_))
         result = np.empty((len(demands), len(self.supply_)), dtype=np.float32)
         weights = self.weight_vector_
         for i, demand in enumerate(demands):
-            structured = self.structured_.compute(demand, everyone)
-            result[i] = (
-                weights[0] * word_scores[i]
-                + weights[1] * bigram_scores[i]
-                + structured @ weights[2:]
+            bm25 = self.words_.bm25_scores(word_rows[i])
+            top = float(bm25.max(initial=0.0))
+            text = np.column_stack(
+                [word_scores[i], bm25 / top if top > 0 else bm25, bigram_scores[i]]
             )
+            structured = self.structured_.compute(demand, everyone)
+            result[i] = np.hstack([text, structured]) @ weights
         return result

@@ -23,8 +23,11 @@ def shared_terms(
     contribution = query_row.data[query_pos] * doc_row.data[doc_pos]
     words = [str(t) for t in terms[common]]
     # A part is left out when its whole word is shared too (智能 beside 人工智能).
-    whole = [i for i, w in enumerate(words)
-             if not any(w != other and w in other for other in words)]
+    whole = [
+        i
+        for i, w in enumerate(words)
+        if not any(w != other and w in other for other in words)
+    ]
     whole.sort(key=lambda i: (-contribution[i], words[i]))
     return [words[i] for i in whole[:limit]]
 
@@ -37,15 +40,19 @@ def reasons(
     terms: list[str],
     bigrams: list[str],
 ) -> list[dict[str, Any]]:
-    """One reason per feature that contributed, with its share of the score."""
-    contributions = features * weights
-    total = float(contributions.sum()) or 1.0
+    """One reason per kind of evidence that contributed, with its share of the score.
+
+    The two word scores (cosine and BM25) rest on the same shared words, so they are
+    told as one reason.
+    """
+    contributions = dict(zip(FEATURES, (features * weights).tolist(), strict=True))
+    contributions["words"] += contributions.pop("bm25")
+    total = sum(contributions.values()) or 1.0
+    values = dict(zip(FEATURES, features.tolist(), strict=True))
     result = []
-    for index in np.argsort(-contributions, kind="stable"):
-        name = FEATURES[int(index)]
-        share = float(contributions[index]) / total
-        value = float(features[index])
-        text = _describe(name, value, demand, supply, terms, bigrams)
+    for name, amount in sorted(contributions.items(), key=lambda kv: -kv[1]):
+        share = amount / total
+        text = _describe(name, values[name], demand, supply, terms, bigrams)
         if text is None or share < 0.005:
             continue
         result.append(

@@ -1,11 +1,18 @@
-"""TF-IDF over words and over the character bigrams inside words, with an inverted
-index (CSC columns) so that one query touches only the postings of its own terms."""
+"""Term indexes over words and over the character bigrams inside words.
+
+Each index keeps two weightings of the same counts: TF-IDF (cosine similarity) and
+BM25 (which rewards covering more of the query's rare terms). Both have an inverted
+index (CSC columns), so one query touches only the postings of its own terms.
+"""
 
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+BM25_K1 = 1.2
+BM25_B = 0.75
 
 
 def word_bigrams(words: Sequence[str]) -> list[str]:
@@ -27,26 +34,42 @@ def _as_is(words: list[str]) -> list[str]:
     return words
 
 
-def make_vectorizer() -> TfidfVectorizer:
-    """TF-IDF over lists already cut into terms (no re-tokenising)."""
-    return TfidfVectorizer(
-        analyzer=_as_is, lowercase=False, sublinear_tf=True, dtype=np.float32
-    )
-
-
 class TermIndex:
-    """A fitted vectorizer, its row matrix (CSR) and its inverted index (CSC)."""
+    """Counts of terms per document, weighted as TF-IDF and as BM25."""
 
     def __init__(self, documents: Sequence[list[str]]) -> None:
-        self.vectorizer = make_vectorizer()
-        rows = self.vectorizer.fit_transform(documents)
-        self.rows: sparse.csr_matrix = sparse.csr_matrix(rows, dtype=np.float32)
+        self.counter = CountVectorizer(
+            analyzer=_as_is, lowercase=False, dtype=np.float32
+        )
+        counts = sparse.csr_matrix(
+            self.counter.fit_transform(documents), dtype=np.float32
+        )
+        self.tfidf = TfidfTransformer(sublinear_tf=True)
+        self.rows: sparse.csr_matrix = sparse.csr_matrix(
+            self.tfidf.fit_transform(counts), dtype=np.float32
+        )
         self.columns: sparse.csc_matrix = self.rows.tocsc()
-        self.vocabulary = self.vectorizer.vocabulary_
-        self.terms = np.array(self.vectorizer.get_feature_names_out(), dtype=object)
+        self.bm25_columns: sparse.csc_matrix = self._bm25(counts).tocsc()
+        self.terms = np.array(self.counter.get_feature_names_out(), dtype=object)
+
+    def _bm25(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        documents = counts.shape[0]
+        frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+        idf = np.log1p((documents - frequency + 0.5) / (frequency + 0.5))
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(lengths.mean(), 1.0))
+        weights = counts.copy()
+        row_norm = np.repeat(norm, np.diff(counts.indptr))
+        tf = weights.data
+        weights.data = (
+            idf[weights.indices] * tf * (BM25_K1 + 1) / (tf + row_norm)
+        ).astype(np.float32)
+        return weights
 
     def transform(self, documents: Sequence[list[str]]) -> sparse.csr_matrix:
-        return sparse.csr_matrix(self.vectorizer.transform(documents), dtype=np.float32)
+        """TF-IDF rows (l2-normalised) in this index's vocabulary."""
+        counts = self.counter.transform(documents)
+        return sparse.csr_matrix(self.tfidf.transform(counts), dtype=np.float32)
 
     def scores(self, query: sparse.csr_matrix) -> np.ndarray:
         """Cosine of one query row against every document, through its postings only."""
@@ -54,6 +77,13 @@ class TermIndex:
             return np.zeros(self.rows.shape[0], dtype=np.float32)
         postings = self.columns[:, query.indices]
         return np.asarray(postings @ query.data, dtype=np.float32).ravel()
+
+    def bm25_scores(self, query: sparse.csr_matrix) -> np.ndarray:
+        """BM25 of one query (its distinct terms) against every document."""
+        if query.nnz == 0:
+            return np.zeros(self.rows.shape[0], dtype=np.float32)
+        postings = self.bm25_columns[:, query.indices]
+        return np.asarray(postings.sum(axis=1), dtype=np.float32).ravel()
 
     def row_scores(self, query: sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:
         """Cosine of one query row against the given documents only."""

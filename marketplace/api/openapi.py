@@ -199,6 +199,164 @@ def _item_paths(kind: ItemKind, schema_name: str) -> dict[str, Any]:
     }
 
 
+def _match_paths() -> dict[str, Any]:
+    item_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+    k = {
+        "name": "k",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+    }
+    reason = {
+        "type": "object",
+        "properties": {
+            "factor": {"type": "string"},
+            "label": {"type": "string"},
+            "share": {"type": "number", "description": "占得分的比例"},
+            "text": {"type": "string", "description": "中文理由"},
+        },
+    }
+
+    def proposals(id_field: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            id_field: {"type": "integer"},
+                            "title": {"type": "string"},
+                            "organization_name": {"type": "string"},
+                            "score": {
+                                "type": "number",
+                                "description": "0—1，越大越匹配",
+                            },
+                            "reasons": {"type": "array", "items": reason},
+                            "feedback": {
+                                "type": "boolean",
+                                "nullable": True,
+                                "description": "促进中心的标注（相关/不相关）",
+                            },
+                        },
+                    },
+                }
+            },
+        }
+
+    check = {
+        "type": "object",
+        "properties": {
+            "too_vague": {"type": "boolean"},
+            "quality": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
+                },
+            },
+            "duplicates": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    check_body = _json(
+        {
+            "type": "object",
+            "required": ["title", "description"],
+            "properties": {
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "id": {"type": "integer", "description": "修改已有条目时填写"},
+            },
+        }
+    )
+    secured = [{"bearer": []}]
+    return {
+        "/api/v1/scenes/{id}/matches": {
+            "parameters": [item_id],
+            "get": {
+                "summary": "场景机会的推荐场景能力（含理由）",
+                "security": [],
+                "parameters": [k],
+                "responses": {
+                    "200": {"description": "推荐", **_json(proposals("capability_id"))},
+                    **_errors("404", "422"),
+                },
+            },
+        },
+        "/api/v1/capabilities/{id}/matches": {
+            "parameters": [item_id],
+            "get": {
+                "summary": "场景能力可对接的场景机会（含理由）",
+                "security": [],
+                "parameters": [k],
+                "responses": {
+                    "200": {"description": "推荐", **_json(proposals("scene_id"))},
+                    **_errors("404", "422"),
+                },
+            },
+        },
+        "/api/v1/matches/feedback": {
+            "get": {
+                "summary": "促进中心的匹配标注（标注数据）",
+                "security": secured,
+                "responses": {
+                    "200": {"description": "标注", **_json({"type": "object"})},
+                    **_errors("401", "403"),
+                },
+            },
+            "post": {
+                "summary": "标注一个推荐配对是否相关",
+                "security": secured,
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["scene_id", "capability_id", "relevant"],
+                        "properties": {
+                            "scene_id": {"type": "integer"},
+                            "capability_id": {"type": "integer"},
+                            "relevant": {"type": "boolean"},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": {"description": "已记录"},
+                    **_errors("400", "401", "403", "404", "415", "422"),
+                },
+            },
+        },
+        "/api/v1/scenes/check": {
+            "post": {
+                "summary": "保存前检查场景描述是否具体、是否与已有条目重复",
+                "security": secured,
+                "requestBody": check_body,
+                "responses": {
+                    "200": {"description": "检查结果", **_json(check)},
+                    **_errors("400", "401", "403", "415", "422"),
+                },
+            }
+        },
+        "/api/v1/capabilities/check": {
+            "post": {
+                "summary": "保存前检查能力描述是否具体、是否与已有条目重复",
+                "security": secured,
+                "requestBody": check_body,
+                "responses": {
+                    "200": {"description": "检查结果", **_json(check)},
+                    **_errors("400", "401", "403", "415", "422"),
+                },
+            }
+        },
+    }
+
+
 def build_document() -> dict[str, Any]:
     organization = {
         "type": "object",
@@ -335,6 +493,7 @@ def build_document() -> dict[str, Any]:
     }
     paths.update(_item_paths(SCENES, "Scene"))
     paths.update(_item_paths(CAPABILITIES, "Capability"))
+    paths.update(_match_paths())
     taxonomy = {
         "type": "object",
         "properties": {

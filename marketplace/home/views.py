@@ -5,8 +5,10 @@ from flask import Blueprint, current_app, render_template
 
 from marketplace.accounts.auth import current_actor
 from marketplace.capabilities.services import CAPABILITIES
-from marketplace.db import get_engine, get_session
+from marketplace.db import get_engine, get_session, utcnow
 from marketplace.items import services as items
+from marketplace.matches import services as matches
+from marketplace.matches.index import get_indexes
 from marketplace.policy import PUBLIC, SIGNED_IN, access
 from marketplace.scenes.services import SCENES
 from marketplace.taxonomy import get_taxonomy
@@ -56,8 +58,15 @@ def mine() -> Any:
             pages[kind.name] = items.list_items(
                 session, kind, actor, items.ItemQuery(mine=True, per_page=100), dialect
             )
+    strong = matches.new_strong_matches(
+        session, actor, get_indexes(current_app), now=utcnow()
+    )
     return render_template(
-        "home/mine.html", pages=pages, scenes=SCENES, capabilities=CAPABILITIES
+        "home/mine.html",
+        pages=pages,
+        scenes=SCENES,
+        capabilities=CAPABILITIES,
+        strong=strong,
     )
 
 

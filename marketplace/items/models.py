@@ -23,7 +23,7 @@ class ListingMixin:
     # the full-text index (FTS5 / tsvector) never re-tokenises at query time.
     search_tokens: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
     created_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
-    updated_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+    updated_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime(), index=True)
     published_at: orm.Mapped[datetime | None] = orm.mapped_column(UTCDateTime())
 
     @orm.declared_attr

@@ -22,6 +22,7 @@ from marketplace.errors import (
 )
 from marketplace.items import workflow
 from marketplace.items.fields import Field, parse_fields
+from marketplace.matches.models import bump_index_version
 from marketplace.taxonomy import Taxonomy, get_taxonomy
 
 STAFF_ROLES = frozenset({"center", "admin", "reviewer"})
@@ -297,9 +298,11 @@ def apply_transition(
         after=target,
         comment=comment,
     )
+    if "published" in (item.status, target):
+        bump_index_version(session, kind.plural)
     item.status = target
     item.updated_at = now
-    if target == "published" and item.published_at is None:
+    if target == "published":
         item.published_at = now
 
 

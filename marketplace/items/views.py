@@ -20,6 +20,8 @@ from marketplace.errors import Invalid
 from marketplace.items import services as items
 from marketplace.items import workflow
 from marketplace.items.fields import form_payload
+from marketplace.matches import services as matches
+from marketplace.matches.index import get_indexes
 from marketplace.policy import PUBLIC, SIGNED_IN, access, can
 from marketplace.taxonomy import get_taxonomy
 
@@ -28,7 +30,11 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
     bp = Blueprint(f"{kind.plural}_pages", __name__, url_prefix=f"/{kind.plural}")
 
     def render_form(
-        item: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200
+        item: Any,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+        check: Any = None,
     ) -> Any:
         taxonomy = get_taxonomy(get_session())
         return render_template(
@@ -38,7 +44,33 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
             values=values,
             errors=errors,
             taxonomy=taxonomy,
+            check=check,
         ), status
+
+    def pre_save_check(payload: dict[str, Any], item_id: int | None) -> Any:
+        """Vague text and likely duplicates, shown once before saving.
+
+        The form then carries `checked=1`, so the owner's second click saves as is.
+        """
+        if request.form.get("checked") == "1":
+            return None
+        title, description = payload.get("title"), payload.get("description")
+        if not isinstance(title, str) or not isinstance(description, str):
+            return None
+        if not title.strip() or not description.strip():
+            return None
+        actor = current_actor()
+        check = matches.check_submission(
+            get_session(),
+            kind,
+            title.strip(),
+            description.strip(),
+            actor.organization_id if actor else None,
+            get_indexes(current_app),
+            own_id=item_id,
+            now=utcnow(),
+        )
+        return None if check.clean else check
 
     @bp.get("")
     @access(PUBLIC)
@@ -70,10 +102,16 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
         session = get_session()
         actor = current_actor()
         item = items.get_visible_item(session, kind, actor, item_id)
+        find = matches.FINDERS[kind.name]
+        proposals = find(
+            session, actor, item.id, 10, get_indexes(current_app), now=utcnow()
+        )
         return render_template(
             "items/detail.html",
             kind=kind,
             item=item,
+            proposals=proposals,
+            can_mark=can(actor, "item.review"),
             history=audit.list_entries(session, kind.name, item.id),
             transitions=items.available_transitions(kind, actor, item),
             show_contact=items.can_see_contact(actor, item),
@@ -94,6 +132,9 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
     def new_submit() -> Any:
         session = get_session()
         payload = form_payload(kind.fields, request.form)
+        warning = pre_save_check(payload, None)
+        if warning is not None:
+            return render_form(None, payload, {}, check=warning)
         try:
             item = items.create_item(
                 session,
@@ -126,6 +167,10 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
     def edit_submit(item_id: int) -> Any:
         session = get_session()
         payload = form_payload(kind.fields, request.form)
+        warning = pre_save_check(payload, item_id)
+        if warning is not None:
+            item = items.get_visible_item(session, kind, current_actor(), item_id)
+            return render_form(item, payload, {}, check=warning)
         try:
             item = items.update_item(
                 session,

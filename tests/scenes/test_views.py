@@ -52,16 +52,53 @@ def test_hidden_contacts_are_not_on_the_public_page(client, make_scene):
     assert "未公开" in page
 
 
-def test_unit_saves_a_draft_through_the_form(
+def test_unit_saves_a_draft_through_the_form_after_seeing_the_checks(
     client, make_user, login, form_post, payloads, db
 ):
     unit = make_user("unit")
     login(unit)
     assert "发布场景机会" in client.get("/scenes/new").get_data(as_text=True)
-    response = form_post("/scenes/new", {**form_of(payloads.scene()), "action": "save"})
+    form = {**form_of(payloads.scene()), "action": "save"}
+    first = form_post("/scenes/new", form)
+    assert first.status_code == 200
+    assert "请写明希望达到的指标" in first.get_data(as_text=True)
+    assert db.query(Scene).count() == 0
+    db.rollback()  # end the snapshot, to see what the next request writes
+    response = form_post("/scenes/new", {**form, "checked": "1"})
     assert response.status_code == 302
     scene = db.query(Scene).one()
     assert scene.status == "draft" and scene.organization_id == unit.organization_id
+
+
+def test_a_specific_scene_saves_at_once(
+    client, make_user, login, form_post, payloads, db
+):
+    login(make_user("unit"))
+    description = (
+        "为梁溪区已加装的312部电梯安装振动和困人传感器，接入区城运中心，"
+        "要求困人报警30秒以内推送到维保单位，误报率不超过1%。"
+    )
+    response = form_post(
+        "/scenes/new",
+        {**form_of(payloads.scene()), "description": description, "action": "submit"},
+    )
+    assert response.status_code == 302
+    assert db.query(Scene).one().status == "submitted"
+
+
+def test_a_repeated_need_is_flagged_before_saving(
+    client, make_user, make_scene, login, form_post, payloads
+):
+    unit = make_user("unit")
+    make_scene(owner=unit, status="draft")
+    login(unit)
+    page = form_post("/scenes/new", {**form_of(payloads.scene()), "action": "save"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert (
+        "可能与已有条目重复" in text
+        and "梁溪区老旧小区加装电梯运行安全物联网监测" in text
+    )
 
 
 def test_form_errors_are_shown_in_chinese_and_nothing_is_saved(

@@ -1,0 +1,1 @@
+"""The matcher in the product: per-process indexes kept fresh, feedback, weights."""

@@ -1,0 +1,70 @@
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from marketplace.db import Base, UTCDateTime
+
+
+class IndexVersion(Base):
+    """A counter per index, bumped in the same transaction as any change that alters
+    what the index should hold; every worker compares it with the one it built."""
+
+    __tablename__ = "match_index_versions"
+
+    kind: orm.Mapped[str] = orm.mapped_column(sa.String(20), primary_key=True)
+    version: orm.Mapped[int] = orm.mapped_column(default=0)
+
+
+class MatchFeedback(Base):
+    """A person's judgment of a proposed pairing; survives every recomputation."""
+
+    __tablename__ = "match_feedback"
+    __table_args__ = (sa.UniqueConstraint("scene_id", "capability_id", "source"),)
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    scene_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("scenes.id", ondelete="CASCADE"), index=True
+    )
+    capability_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("capabilities.id", ondelete="CASCADE"), index=True
+    )
+    relevant: orm.Mapped[bool]
+    # "center" for a promotion-center officer's mark; meeting outcomes come later.
+    source: orm.Mapped[str] = orm.mapped_column(sa.String(20), default="center")
+    score: orm.Mapped[float | None]
+    user_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+
+
+class MatchWeights(Base):
+    """Fitted feature weights; the newest row is the one in use."""
+
+    __tablename__ = "match_weights"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    weights: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)
+    metrics: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON, default=dict)
+    pairs: orm.Mapped[int] = orm.mapped_column(default=0)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+
+
+def bump_index_version(session: orm.Session, kind: str) -> None:
+    """Tell every worker that index `kind` changed (in the caller's transaction)."""
+    updated = session.execute(
+        sa.update(IndexVersion)
+        .where(IndexVersion.kind == kind)
+        .values(version=IndexVersion.version + 1)
+    )
+    if not updated.rowcount:
+        session.add(IndexVersion(kind=kind, version=1))
+        session.flush()
+
+
+def read_index_versions(session: orm.Session) -> dict[str, int]:
+    return dict(
+        session.execute(sa.select(IndexVersion.kind, IndexVersion.version)).all()
+    )

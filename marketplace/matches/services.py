@@ -1,0 +1,381 @@
+"""Match use cases: proposals with reasons, feedback, fitted weights, submission checks.
+
+Services take the live indexes as an argument (a dict of `LiveIndex`), so the web app,
+jobs and tests pass in whichever they use.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from marketplace import audit, policy
+from marketplace.capabilities.models import Capability
+from marketplace.capabilities.services import CAPABILITIES
+from marketplace.errors import Invalid, NotFound
+from marketplace.items import services as items
+from marketplace.matches.index import LiveIndex, capability_item, scene_item
+from marketplace.matches.models import MatchFeedback, MatchWeights, bump_index_version
+from marketplace.scenes.models import Scene
+from marketplace.scenes.services import SCENES
+from marketplace.search import get_tokenizer
+from matching import Item, Match, Matcher, fit_weights
+from matching.duplicates import Duplicate, DuplicateFinder
+from matching.evaluate import ndcg_at_k
+from matching.quality import QualityIssue, assess, is_too_vague
+
+MAX_K = 50
+# A pairing at or above this score is worth telling the owner about.
+STRONG_SCORE = 0.45
+NEW_WINDOW = timedelta(days=14)
+
+
+@dataclass
+class Proposal:
+    """One proposed counterpart of an item, with its score and reasons."""
+
+    item: Any
+    score: float
+    reasons: list[dict[str, Any]]
+    feedback: bool | None = None
+
+
+def parse_k(raw: str | None, default: int = 10) -> int:
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_K:
+        raise Invalid(
+            "k 须为1到50之间的整数", fields={"k": f"须为1到{MAX_K}之间的整数"}
+        )
+    return int(raw)
+
+
+def _proposals(
+    session: orm.Session, model: type, matches: list[Match]
+) -> list[Proposal]:
+    ids = [int(m.supply_id) for m in matches]
+    rows = {
+        row.id: row
+        for row in session.scalars(sa.select(model).where(model.id.in_(ids)))
+    }
+    return [
+        Proposal(rows[int(m.supply_id)], m.score, m.reasons)
+        for m in matches
+        if int(m.supply_id) in rows and rows[int(m.supply_id)].status == "published"
+    ]
+
+
+def _feedback_marks(
+    session: orm.Session, scene_ids: list[int], capability_ids: list[int]
+) -> dict[tuple[int, int], bool]:
+    rows = session.execute(
+        sa.select(
+            MatchFeedback.scene_id, MatchFeedback.capability_id, MatchFeedback.relevant
+        ).where(
+            MatchFeedback.scene_id.in_(scene_ids),
+            MatchFeedback.capability_id.in_(capability_ids),
+            MatchFeedback.source == "center",
+        )
+    ).all()
+    return {(s, c): relevant for s, c, relevant in rows}
+
+
+def matches_for_scene(
+    session: orm.Session,
+    actor: Any,
+    scene_id: int,
+    k: int,
+    indexes: dict[str, LiveIndex],
+    *,
+    now: datetime,
+) -> list[Proposal]:
+    """Capabilities for a scene the actor may see, best first."""
+    scene = items.get_visible_item(session, SCENES, actor, scene_id)
+    index = indexes["capabilities"]
+    index.refresh(session, now)
+    proposals = _proposals(session, Capability, index.rank(scene_item(scene), k))
+    marks = _feedback_marks(session, [scene.id], [p.item.id for p in proposals])
+    for proposal in proposals:
+        proposal.feedback = marks.get((scene.id, proposal.item.id))
+    return proposals
+
+
+def matches_for_capability(
+    session: orm.Session,
+    actor: Any,
+    capability_id: int,
+    k: int,
+    indexes: dict[str, LiveIndex],
+    *,
+    now: datetime,
+) -> list[Proposal]:
+    """Published scenes a capability should go after, best first."""
+    capability = items.get_visible_item(session, CAPABILITIES, actor, capability_id)
+    index = indexes["scenes"]
+    index.refresh(session, now)
+    proposals = _proposals(session, Scene, index.rank(capability_item(capability), k))
+    marks = _feedback_marks(session, [p.item.id for p in proposals], [capability.id])
+    for proposal in proposals:
+        proposal.feedback = marks.get((proposal.item.id, capability.id))
+    return proposals
+
+
+def record_feedback(
+    session: orm.Session,
+    actor: Any,
+    scene_id: int,
+    capability_id: int,
+    relevant: bool,
+    *,
+    score: float | None,
+    now: datetime,
+) -> MatchFeedback:
+    """A center officer's mark on a pairing; marking again replaces the mark."""
+    policy.require(actor, "item.review", message="只有促进中心可以标注匹配结果")
+    if session.get(Scene, scene_id) is None:
+        raise NotFound("场景机会不存在", code="scene_not_found")
+    if session.get(Capability, capability_id) is None:
+        raise NotFound("场景能力不存在", code="capability_not_found")
+    mark = session.scalar(
+        sa.select(MatchFeedback).where(
+            MatchFeedback.scene_id == scene_id,
+            MatchFeedback.capability_id == capability_id,
+            MatchFeedback.source == "center",
+        )
+    )
+    if mark is None:
+        mark = MatchFeedback(
+            scene_id=scene_id,
+            capability_id=capability_id,
+            source="center",
+            relevant=relevant,
+        )
+        session.add(mark)
+    mark.relevant, mark.score, mark.user_id, mark.at = relevant, score, actor.id, now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "match.feedback",
+        "scene",
+        scene_id,
+        at=now,
+        details={"capability_id": capability_id, "relevant": relevant},
+    )
+    return mark
+
+
+def list_feedback(session: orm.Session) -> list[MatchFeedback]:
+    return list(session.scalars(sa.select(MatchFeedback).order_by(MatchFeedback.id)))
+
+
+def feedback_records(session: orm.Session) -> list[dict[str, Any]]:
+    """The marks as labelled data: both texts, the label, who and when."""
+    rows = session.execute(
+        sa.select(MatchFeedback, Scene, Capability)
+        .join(Scene, Scene.id == MatchFeedback.scene_id)
+        .join(Capability, Capability.id == MatchFeedback.capability_id)
+        .order_by(MatchFeedback.id)
+    ).all()
+    return [
+        {
+            "scene_id": s.id,
+            "scene_title": s.title,
+            "scene_description": s.description,
+            "capability_id": c.id,
+            "capability_title": c.title,
+            "capability_description": c.description,
+            "relevant": int(f.relevant),
+            "score": f.score,
+            "source": f.source,
+            "marked_at": f.at.isoformat(),
+        }
+        for f, s, c in rows
+    ]
+
+
+@dataclass
+class WeightFit:
+    weights: dict[str, float]
+    before: dict[str, float]
+    after: dict[str, float]
+    pairs: int
+
+
+def _feedback_metrics(
+    matcher: Matcher, scenes: dict[int, Item], marks: dict[int, dict[str, int]]
+) -> dict[str, float]:
+    """nDCG@10 of each marked scene's marked capabilities, ranked by the matcher."""
+    row_of = {item_id: row for row, item_id in enumerate(matcher.supply_ids_)}
+    values = []
+    for scene_id, judged in marks.items():
+        rows = np.array([row_of[c] for c in judged if c in row_of], dtype=np.int64)
+        if len(rows) == 0 or not any(judged.values()):
+            continue
+        scores = matcher.feature_matrix(scenes[scene_id], rows) @ matcher.weight_vector_
+        ranked = [
+            matcher.supply_ids_[rows[i]] for i in np.argsort(-scores, kind="stable")
+        ]
+        values.append(ndcg_at_k(ranked, judged, 10))
+    return {
+        "ndcg@10": round(float(np.mean(values)), 4) if values else 0.0,
+        "scenes": len(values),
+    }
+
+
+def fit_weights_from_feedback(session: orm.Session, *, now: datetime) -> WeightFit:
+    """Fit the feature weights on every mark, store them, and report before/after.
+
+    Every worker switches to the new weights on its next request.
+    """
+    marks_rows = list_feedback(session)
+    if len(marks_rows) < 10:
+        raise Invalid(
+            f"至少需要10条标注才能拟合权重（现有{len(marks_rows)}条）",
+            fields={"feedback": "标注太少"},
+        )
+    scene_ids = {m.scene_id for m in marks_rows}
+    capability_ids = {m.capability_id for m in marks_rows}
+    scenes = {
+        s.id: scene_item(s)
+        for s in session.scalars(sa.select(Scene).where(Scene.id.in_(scene_ids)))
+    }
+    capabilities = [
+        capability_item(c)
+        for c in session.scalars(
+            sa.select(Capability).where(Capability.id.in_(capability_ids))
+        )
+    ]
+    marks: dict[int, dict[str, int]] = {}
+    for mark in marks_rows:
+        marks.setdefault(mark.scene_id, {})[str(mark.capability_id)] = int(
+            mark.relevant
+        )
+    _, old_weights = _latest_weights(session)
+    before = Matcher(tokenizer=get_tokenizer(), weights=old_weights).fit(capabilities)
+    features, labels = [], []
+    row_of = {item_id: row for row, item_id in enumerate(before.supply_ids_)}
+    for scene_id, judged in marks.items():
+        rows = np.array([row_of[c] for c in judged], dtype=np.int64)
+        features.append(before.feature_matrix(scenes[scene_id], rows))
+        labels += [judged[before.supply_ids_[r]] for r in rows]
+    try:
+        weights = fit_weights(np.vstack(features), labels)
+    except ValueError as error:
+        raise Invalid(str(error), fields={"feedback": str(error)}) from None
+    after = Matcher(tokenizer=get_tokenizer(), weights=weights).fit(capabilities)
+    result = WeightFit(
+        weights,
+        _feedback_metrics(before, scenes, marks),
+        _feedback_metrics(after, scenes, marks),
+        len(labels),
+    )
+    session.add(
+        MatchWeights(
+            weights=weights,
+            pairs=len(labels),
+            created_at=now,
+            metrics={"before": result.before, "after": result.after},
+        )
+    )
+    bump_index_version(session, "weights")
+    return result
+
+
+def _latest_weights(session: orm.Session) -> tuple[int, dict[str, float] | None]:
+    row = session.scalar(sa.select(MatchWeights).order_by(MatchWeights.id.desc()))
+    return (row.id, row.weights) if row else (0, None)
+
+
+@dataclass
+class SubmissionCheck:
+    issues: list[QualityIssue]
+    duplicates: list[Duplicate]
+
+    @property
+    def too_vague(self) -> bool:
+        return is_too_vague(self.issues)
+
+    @property
+    def clean(self) -> bool:
+        return not self.issues and not self.duplicates
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "too_vague": self.too_vague,
+            "quality": [{"code": i.code, "message": i.message} for i in self.issues],
+            "duplicates": [
+                {
+                    "id": int(d.id),
+                    "title": d.title,
+                    "text_similarity": d.text_similarity,
+                    "title_similarity": d.title_similarity,
+                }
+                for d in self.duplicates
+            ],
+        }
+
+
+def check_submission(
+    session: orm.Session,
+    kind: items.ItemKind,
+    title: str,
+    description: str,
+    organization_id: int | None,
+    indexes: dict[str, LiveIndex],
+    *,
+    own_id: int | None = None,
+    now: datetime,
+) -> SubmissionCheck:
+    """Quality flags and likely duplicates of a need or offer, before it is saved."""
+    tokenizer = get_tokenizer()
+    issues = assess(title, description, tokenizer, offer=kind is CAPABILITIES)
+    probe = Item(id=str(own_id or 0), title=title, description=description)
+    index = indexes[kind.plural]
+    index.refresh(session, now)
+    candidates = index.similar(probe, 20)
+    if organization_id is not None:
+        own = session.scalars(
+            sa.select(kind.model).where(
+                kind.model.organization_id == organization_id,
+                kind.model.status.notin_(("withdrawn", "expired")),
+            )
+        ).all()
+        to_item = scene_item if kind is SCENES else capability_item
+        candidates += [to_item(row) for row in own]
+    unique = {c.id: c for c in candidates if c.id != str(own_id)}
+    finder = DuplicateFinder(tokenizer).fit(list(unique.values()))
+    return SubmissionCheck(issues, finder.find(probe))
+
+
+def new_strong_matches(
+    session: orm.Session, actor: Any, indexes: dict[str, LiveIndex], *, now: datetime
+) -> list[tuple[Any, Proposal]]:
+    """For the actor's published items: strong counterparts published recently."""
+    if actor is None or actor.organization_id is None:
+        return []
+    result = []
+    since = now - NEW_WINDOW
+    for kind, find in (
+        (SCENES, matches_for_scene),
+        (CAPABILITIES, matches_for_capability),
+    ):
+        own = session.scalars(
+            sa.select(kind.model).where(
+                kind.model.organization_id == actor.organization_id,
+                kind.model.status == "published",
+            )
+        ).all()
+        for item in own:
+            for proposal in find(session, actor, item.id, 5, indexes, now=now):
+                published = proposal.item.published_at
+                if proposal.score >= STRONG_SCORE and published and published >= since:
+                    result.append((item, proposal))
+    result.sort(key=lambda pair: -pair[1].score)
+    return result
+
+
+FINDERS = {"scene": matches_for_scene, "capability": matches_for_capability}

@@ -1,0 +1,111 @@
+"""Pages: center marks on proposed pairings, and the marks as labelled data."""
+
+import csv
+import io
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from marketplace.accounts.auth import current_actor
+from marketplace.db import get_session, utcnow
+from marketplace.errors import Invalid
+from marketplace.matches import services
+from marketplace.policy import access
+
+bp = Blueprint("matches_pages", __name__, url_prefix="/matches")
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@bp.post("/mark")
+@access("center", "admin")
+def mark() -> Any:
+    form = request.form
+    try:
+        scene_id = int(form.get("scene_id", ""))
+        capability_id = int(form.get("capability_id", ""))
+        score = float(form["score"]) if form.get("score") else None
+    except ValueError:
+        raise Invalid("标注参数有误") from None
+    session = get_session()
+    services.record_feedback(
+        session,
+        current_actor(),
+        scene_id,
+        capability_id,
+        form.get("relevant") == "1",
+        score=score,
+        now=utcnow(),
+    )
+    session.commit()
+    flash("已记录标注", "success")
+    back = form.get("back", "scene")
+    if back == "capability":
+        return redirect(url_for("capabilities_pages.detail", item_id=capability_id))
+    return redirect(url_for("scenes_pages.detail", item_id=scene_id))
+
+
+@bp.get("/feedback")
+@access("center", "admin")
+def feedback() -> Any:
+    return render_template(
+        "matches/feedback.html", records=services.feedback_records(get_session())
+    )
+
+
+@bp.get("/feedback.csv")
+@access("center", "admin")
+def feedback_csv() -> Response:
+    records = services.feedback_records(get_session())
+    buffer = io.StringIO()
+    columns = [
+        "scene_id",
+        "scene_title",
+        "capability_id",
+        "capability_title",
+        "relevant",
+        "score",
+        "source",
+        "marked_at",
+        "scene_description",
+        "capability_description",
+    ]
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=match-feedback.csv"},
+    )
+
+
+@bp.get("/feedback.jsonl")
+@access("center", "admin")
+def feedback_jsonl() -> Response:
+    lines = "".join(
+        json.dumps(r, ensure_ascii=False) + "\n"
+        for r in services.feedback_records(get_session())
+    )
+    return Response(
+        lines,
+        mimetype="application/x-ndjson",
+        headers={"Content-Disposition": "attachment; filename=match-feedback.jsonl"},
+    )
