@@ -1,0 +1,256 @@
+import sqlalchemy as sa
+
+from marketplace import create_app
+from marketplace.matches.models import MatchFeedback, MatchWeights
+
+ELEVATOR_SCENE = {
+    "title": "梁溪区老旧小区加装电梯运行安全物联网监测",
+    "description": "为全区已加装的312部电梯安装振动和困人传感器，接入区城运中心，"
+    "要求困人报警30秒以内推送到维保单位，误报率不超过1%。",
+}
+
+
+def matches(client, path, headers=None):
+    response = client.get(path, headers=headers or {})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+def test_scene_matches_rank_the_fitting_capability_first_with_reasons(
+    client, make_scene, make_capability
+):
+    scene_id = make_scene(**ELEVATOR_SCENE)
+    fitting = make_capability()
+    make_capability(
+        title="紫砂壶数字化文创设计平台",
+        domains=["文旅消费"],
+        industries=["元宇宙"],
+        districts=["宜兴市"],
+        description="为宜兴紫砂企业提供三维建模、虚拟展厅和线上文创设计工具，"
+        "已服务120家紫砂工作室。",
+    )
+    items = matches(client, f"/api/v1/scenes/{scene_id}/matches?k=5")
+    assert items[0]["capability_id"] == fitting
+    best = items[0]
+    assert 0 < best["score"] <= 1
+    texts = " ".join(r["text"] for r in best["reasons"])
+    assert "电梯" in texts and "领域一致：城市治理" in texts
+    page = client.get(f"/scenes/{scene_id}").get_data(as_text=True)
+    assert "推荐的场景能力" in page and "电梯困人智能识别与物联网监测终端" in page
+
+
+def test_capability_matches_list_open_scenes_only(client, make_scene, make_capability):
+    capability_id = make_capability()
+    open_scene = make_scene(**ELEVATOR_SCENE)
+    make_scene(title="已撤回的电梯监测场景", status="withdrawn")
+    items = matches(client, f"/api/v1/capabilities/{capability_id}/matches")
+    assert [i["scene_id"] for i in items] == [open_scene]
+
+
+def test_a_draft_scene_has_no_public_matches(client, make_scene, make_user, token_for):
+    unit = make_user("unit")
+    draft = make_scene(owner=unit, status="draft")
+    assert client.get(f"/api/v1/scenes/{draft}/matches").status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/scenes/{draft}/matches", headers=token_for(unit)
+        ).status_code
+        == 200
+    )
+
+
+def test_k_is_bounded(client, make_scene):
+    scene_id = make_scene()
+    for bad in ("0", "51", "abc", "-1", "1000000000"):
+        response = client.get(f"/api/v1/scenes/{scene_id}/matches?k={bad}")
+        assert response.status_code == 422
+        assert "k" in response.get_json()["error"]["fields"]
+
+
+def test_publication_is_matchable_in_another_worker_without_restart(
+    app, client, make_scene, make_capability, make_user, token_for, database_url
+):
+    scene_id = make_scene(**ELEVATOR_SCENE)
+    make_capability(
+        title="智慧停车诱导系统",
+        description="道路停车位地磁感知和诱导屏发布，已在梁溪区部署3000个泊位。",
+    )
+    assert [
+        i["title"] for i in matches(client, f"/api/v1/scenes/{scene_id}/matches")
+    ] == ["智慧停车诱导系统"]
+    # A second app on the same database stands for another worker process.
+    other_worker = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "MARKETPLACE_SCHEDULER": "off",
+        }
+    )
+    other = other_worker.test_client()
+    vendor, center = make_user("vendor"), make_user("center")
+    new_id = make_capability(owner=vendor, status="approved")
+    response = other.post(
+        f"/api/v1/capabilities/{new_id}/transition",
+        json={"to": "published"},
+        headers=token_for(center),
+    )
+    assert response.status_code == 200
+    titles = [i["title"] for i in matches(client, f"/api/v1/scenes/{scene_id}/matches")]
+    assert titles[0] == "电梯困人智能识别与物联网监测终端"
+    other.post(
+        f"/api/v1/capabilities/{new_id}/transition",
+        json={"to": "withdrawn"},
+        headers=token_for(center),
+    )
+    titles = [i["title"] for i in matches(client, f"/api/v1/scenes/{scene_id}/matches")]
+    assert "电梯困人智能识别与物联网监测终端" not in titles
+    other_worker.extensions["db"]["engine"].dispose()
+
+
+def test_center_marks_are_stored_shown_and_survive_a_rebuild(
+    app, client, make_scene, make_capability, make_user, login, form_post, db
+):
+    scene_id = make_scene(**ELEVATOR_SCENE)
+    capability_id = make_capability()
+    login(make_user("center"))
+    response = form_post(
+        "/matches/mark",
+        {
+            "scene_id": scene_id,
+            "capability_id": capability_id,
+            "relevant": "0",
+            "score": "0.5",
+        },
+    )
+    assert response.status_code == 302
+    form_post(
+        "/matches/mark",
+        {"scene_id": scene_id, "capability_id": capability_id, "relevant": "1"},
+    )
+    marks = db.scalars(sa.select(MatchFeedback)).all()
+    assert [(m.relevant, m.source) for m in marks] == [(True, "center")]
+    app.extensions.pop("match_indexes", None)  # recompute every suggestion
+    page = client.get(f"/scenes/{scene_id}").get_data(as_text=True)
+    assert "已标注：相关" in page
+    listing = client.get("/matches/feedback").get_data(as_text=True)
+    assert "电梯困人智能识别与物联网监测终端" in listing
+
+
+def test_vendors_cannot_mark_pairings(
+    client, make_scene, make_capability, make_user, token_for
+):
+    response = client.post(
+        "/api/v1/matches/feedback",
+        json={
+            "scene_id": make_scene(),
+            "capability_id": make_capability(),
+            "relevant": True,
+        },
+        headers=token_for(make_user("vendor")),
+    )
+    assert response.status_code == 403
+
+
+def test_feedback_export_is_safe_in_a_spreadsheet(
+    client, make_scene, make_capability, make_user, token_for, login
+):
+    scene_id = make_scene(title='=HYPERLINK("http://x","y")电梯监测')
+    center = make_user("center")
+    client.post(
+        "/api/v1/matches/feedback",
+        headers=token_for(center),
+        json={
+            "scene_id": scene_id,
+            "capability_id": make_capability(),
+            "relevant": True,
+        },
+    )
+    login(center)
+    response = client.get("/matches/feedback.csv")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+    records = client.get(
+        "/api/v1/matches/feedback", headers=token_for(center)
+    ).get_json()["items"]
+    assert records[0]["scene_title"].startswith("=HYPERLINK")
+
+
+def test_fitting_weights_from_marks_reports_and_takes_effect(
+    app, client, make_scene, make_capability, make_user, token_for, db
+):
+    center = token_for(make_user("center"))
+    scene_ids = [make_scene(**ELEVATOR_SCENE) for _ in range(3)]
+    good = [make_capability() for _ in range(2)]
+    bad = [
+        make_capability(
+            title=f"紫砂壶文创设计平台{i}",
+            domains=["文旅消费"],
+            industries=["元宇宙"],
+            description="三维建模与虚拟展厅，服务紫砂工作室，已在宜兴丁蜀镇推广。",
+        )
+        for i in range(2)
+    ]
+    for scene_id in scene_ids:
+        for capability_id, relevant in [(g, True) for g in good] + [
+            (b, False) for b in bad
+        ]:
+            client.post(
+                "/api/v1/matches/feedback",
+                headers=center,
+                json={
+                    "scene_id": scene_id,
+                    "capability_id": capability_id,
+                    "relevant": relevant,
+                },
+            )
+    matches(client, f"/api/v1/scenes/{scene_ids[0]}/matches")
+    result = app.test_cli_runner().invoke(args=["fit-match-weights"])
+    assert result.exit_code == 0, result.output
+    assert "拟合前" in result.output and "拟合后" in result.output
+    stored = db.scalars(sa.select(MatchWeights)).one()
+    assert stored.pairs == 12 and abs(sum(stored.weights.values()) - 1) < 0.01
+    index = app.extensions["match_indexes"]["capabilities"]
+    matches(client, f"/api/v1/scenes/{scene_ids[0]}/matches")
+    assert index.weights_id == stored.id
+
+
+def test_fitting_needs_enough_marks(app):
+    result = app.test_cli_runner().invoke(args=["fit-match-weights"])
+    assert result.exit_code != 0 and "至少需要10条标注" in result.output
+
+
+def test_check_flags_vague_text_and_duplicates(
+    client, make_user, make_scene, token_for
+):
+    unit = make_user("unit")
+    make_scene(owner=unit, status="submitted", **ELEVATOR_SCENE)
+    headers = token_for(unit)
+    vague = client.post(
+        "/api/v1/scenes/check",
+        headers=headers,
+        json={
+            "title": "智慧化提升",
+            "description": "打造智能平台，全面提升管理水平和服务效率，助力数字化转型。",
+        },
+    ).get_json()
+    assert vague["too_vague"] is True
+    assert {q["code"] for q in vague["quality"]} >= {"generic", "no_place"}
+    repeat = client.post(
+        "/api/v1/scenes/check", headers=headers, json=ELEVATOR_SCENE
+    ).get_json()
+    assert repeat["quality"] == []
+    assert [d["title"] for d in repeat["duplicates"]] == [ELEVATOR_SCENE["title"]]
+
+
+def test_owner_sees_new_strong_matches(
+    client, make_user, make_scene, make_capability, login
+):
+    unit = make_user("unit")
+    make_scene(owner=unit, **ELEVATOR_SCENE)
+    make_capability()
+    login(unit)
+    page = client.get("/my").get_data(as_text=True)
+    assert "新的强匹配" in page and "电梯困人智能识别与物联网监测终端" in page
