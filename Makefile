@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite lint fmt check bench browser-deps
+.PHONY: install run test lint fmt check bench bench-matching browser-deps
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -39,3 +39,7 @@ check: lint test
 
 bench: install
 	$(PY) bench/search_latency.py
+
+bench-matching: install
+	$(PY) bench/matching_quality.py --fit
+	$(PY) bench/matching_speed.py
