@@ -37,12 +37,14 @@ def load(devset: Path) -> tuple[list[Item], list[Item], dict[str, dict[str, int]
 
 
 def matcher_ranker(matcher: Matcher):  # noqa: ANN201 - a closure for evaluate()
-    return lambda demand: [m.supply_id for m in matcher.rank(demand, 20,
-                                                             explain=False).matches]
+    return lambda demand: [
+        m.supply_id for m in matcher.rank(demand, 20, explain=False).matches
+    ]
 
 
-def training_pairs(matcher: Matcher, scenes: list[Item],
-                   judgments: dict[str, dict[str, int]]) -> tuple[np.ndarray, list[int]]:
+def training_pairs(
+    matcher: Matcher, scenes: list[Item], judgments: dict[str, dict[str, int]]
+) -> tuple[np.ndarray, list[int]]:
     """Features and 0/1 labels (grade >= 2) of every judged pair."""
     row_of = {item_id: row for row, item_id in enumerate(matcher.supply_ids_)}
     features, labels = [], []
@@ -56,9 +58,13 @@ def training_pairs(matcher: Matcher, scenes: list[Item],
     return np.vstack(features), labels
 
 
-def cross_validated(scenes: list[Item], capabilities: list[Item],
-                    judgments: dict[str, dict[str, int]], tokenizer: Tokenizer,
-                    folds: int = 5) -> dict[str, float]:
+def cross_validated(
+    scenes: list[Item],
+    capabilities: list[Item],
+    judgments: dict[str, dict[str, int]],
+    tokenizer: Tokenizer,
+    folds: int = 5,
+) -> dict[str, float]:
     base = Matcher(tokenizer=tokenizer).fit(capabilities)
     order = sorted(scenes, key=lambda s: s.id)
     totals: dict[str, list[float]] = defaultdict(list)
@@ -81,13 +87,16 @@ def main() -> None:
     scenes, capabilities, judgments = load(args.devset)
     groups = read_synonym_groups()
     tokenizer = Tokenizer(user_words=[w for g in groups for w in g])
-    print(f"development set: {len(scenes)} scenes, {len(capabilities)} capabilities, "
-          f"{sum(len(j) for j in judgments.values())} judged pairs")
+    print(
+        f"development set: {len(scenes)} scenes, {len(capabilities)} capabilities, "
+        f"{sum(len(j) for j in judgments.values())} judged pairs"
+    )
     systems = {
         "BM25 (rank-bm25, jieba)": BM25Baseline(capabilities, tokenizer),
         "TF-IDF (jieba)": TfidfBaseline(capabilities, tokenizer),
         "matcher (default weights)": matcher_ranker(
-            Matcher(tokenizer=tokenizer).fit(capabilities)),
+            Matcher(tokenizer=tokenizer).fit(capabilities)
+        ),
     }
     results = {}
     print(f"\n{'system':32} {'nDCG@10':>8} {'recall@20':>10} {'MRR':>7} {'s':>6}")
@@ -96,17 +105,24 @@ def main() -> None:
         results[name] = evaluate(ranker, scenes, judgments)
         elapsed = time.perf_counter() - started
         r = results[name]
-        print(f"{name:32} {r['ndcg@10']:8.4f} {r['recall@20']:10.4f} {r['mrr']:7.4f}"
-              f" {elapsed:6.2f}")
+        print(
+            f"{name:32} {r['ndcg@10']:8.4f} {r['recall@20']:10.4f} {r['mrr']:7.4f}"
+            f" {elapsed:6.2f}"
+        )
     if args.fit:
         r = cross_validated(scenes, capabilities, judgments, tokenizer)
         results["matcher (weights fitted, 5-fold CV)"] = r
-        print(f"{'matcher (fitted, 5-fold CV)':32} {r['ndcg@10']:8.4f} "
-              f"{r['recall@20']:10.4f} {r['mrr']:7.4f}")
-        x, y = training_pairs(Matcher(tokenizer=tokenizer).fit(capabilities), scenes,
-                              judgments)
-        print("weights fitted on the whole set:",
-              dict(zip(FEATURES, fit_weights(x, y).values(), strict=True)))
+        print(
+            f"{'matcher (fitted, 5-fold CV)':32} {r['ndcg@10']:8.4f} "
+            f"{r['recall@20']:10.4f} {r['mrr']:7.4f}"
+        )
+        x, y = training_pairs(
+            Matcher(tokenizer=tokenizer).fit(capabilities), scenes, judgments
+        )
+        print(
+            "weights fitted on the whole set:",
+            dict(zip(FEATURES, fit_weights(x, y).values(), strict=True)),
+        )
     bm25 = results["BM25 (rank-bm25, jieba)"]["ndcg@10"]
     ours = results["matcher (default weights)"]["ndcg@10"]
     print(f"\nmatcher nDCG@10 vs BM25: {100 * (ours / bm25 - 1):+.1f}%")

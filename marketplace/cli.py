@@ -12,6 +12,8 @@ from marketplace import demo
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLES
 from marketplace.db import session_scope, utcnow
+from marketplace.editions.jobs import publish_now
+from marketplace.editions.services import verify_chain
 from marketplace.errors import DomainError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -104,6 +106,41 @@ def fit_match_weights_command() -> None:
     )
 
 
+@click.command("publish")
+@click.option(
+    "--list", "list_kind", required=True, type=click.Choice(["scenes", "capabilities"])
+)
+@with_appcontext
+def publish_command(list_kind: str) -> None:
+    """Publish a new edition of a list now, with its downloads."""
+    edition = publish_now(current_app._get_current_object(), list_kind)  # type: ignore[attr-defined]
+    if edition is None:
+        click.echo("刚刚已有一期发布，本次未重复发布。")
+        return
+    click.echo(
+        f"已发布 {edition.list_label} {edition.label}：{edition.item_count} 条，"
+        f"摘要 {edition.digest}"
+    )
+
+
+@click.command("verify-editions")
+@with_appcontext
+def verify_editions_command() -> None:
+    """Check every edition against its digest chain; exit 1 naming the first bad one."""
+    with session_scope(current_app) as session:
+        check = verify_chain(session)
+        if not check.ok:
+            bad = check.first_bad
+            assert bad is not None
+            click.echo(
+                f"校验失败：{bad.list_label} {bad.label}（编号 {bad.id}）"
+                f"{check.reason}",
+                err=True,
+            )
+            raise SystemExit(1)
+    click.echo(f"全部 {check.checked} 期清单校验通过。")
+
+
 def init_app(app: Flask) -> None:
     from marketplace.scheduler import expire_command, scheduler_command
 
@@ -115,5 +152,7 @@ def init_app(app: Flask) -> None:
         scheduler_command,
         expire_command,
         fit_match_weights_command,
+        publish_command,
+        verify_editions_command,
     ):
         app.cli.add_command(cmd)

@@ -2,9 +2,10 @@
 
 
 def import_all_models() -> None:
-    from marketplace import audit, taxonomy  # noqa: F401
+    from marketplace import audit, jobs, taxonomy  # noqa: F401
     from marketplace.accounts import models as accounts  # noqa: F401
     from marketplace.capabilities import models as capabilities  # noqa: F401
+    from marketplace.editions import models as editions  # noqa: F401
     from marketplace.matches import models as matches  # noqa: F401
     from marketplace.organizations import models as organizations  # noqa: F401
     from marketplace.scenes import models as scenes  # noqa: F401

@@ -19,42 +19,75 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from marketplace.clock import local_today
 from marketplace.db import session_scope, utcnow
+from marketplace.editions import jobs as editions_jobs
+from marketplace.jobs import RunRecorder
+from marketplace.scenes import services as scene_services
 
 log = logging.getLogger(__name__)
 
 
-def expire_past_deadline(app: Flask) -> int:
+def expire_past_deadline(app: Flask) -> str:
     """Expire scenes whose deadline has passed (with an audit entry each)."""
-    from marketplace.scenes.services import expire_past_deadline as expire
+    with session_scope(app) as session:
+        count = scene_services.expire_past_deadline(
+            session, today=local_today(), now=utcnow()
+        )
+    return f"过期 {count} 个场景"
 
-    with app.app_context(), session_scope(app) as session:
-        count = expire(session, today=local_today(), now=utcnow())
-    if count:
-        log.info("expired %d scenes", count)
-    return count
+
+def publish_due_editions(app: Flask) -> str:
+    """Publish each list whose scheduled moment has come and has no edition yet."""
+    return editions_jobs.publish_due_editions(app)
 
 
 @dataclass(frozen=True)
 class Job:
     id: str
     label: str
-    func: Callable[[Flask], Any]
+    func: Callable[[Flask], str]
     trigger: Callable[[str], Any]
+    every: str
 
 
 JOBS = (
+    Job(
+        "publish-due-editions",
+        "按计划发布清单",
+        publish_due_editions,
+        lambda tz: IntervalTrigger(minutes=1, timezone=tz),
+        "每分钟检查一次",
+    ),
     Job(
         "expire-past-deadline",
         "过期场景下架",
         expire_past_deadline,
         lambda tz: CronTrigger(hour="*", minute=5, timezone=tz),
+        "每小时第5分钟",
     ),
 )
+JOBS_BY_ID = {job.id: job for job in JOBS}
+
+
+def job_next_run(job: Job, now: Any, timezone: str) -> Any:
+    """When the job's trigger fires next (whichever process runs the scheduler)."""
+    return job.trigger(timezone).get_next_fire_time(None, now)
+
+
+def run_job(app: Flask, job_id: str) -> None:
+    """Run one job by id and record its run (what APScheduler calls)."""
+    job = JOBS_BY_ID[job_id]
+    recorder = RunRecorder(app.extensions["db"]["sessionmaker"], job.id, utcnow)
+    try:
+        with app.app_context(), recorder.run():
+            recorder.message = job.func(app)
+    except Exception:
+        log.exception("job %s failed", job.id)
 
 
 def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler]) -> BaseScheduler:
@@ -63,9 +96,9 @@ def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler]) -> BaseSch
     scheduler = scheduler_class(timezone=timezone)
     for job in JOBS:
         scheduler.add_job(
-            job.func,
+            run_job,
             job.trigger(timezone),
-            args=[app],
+            args=[app, job.id],
             id=job.id,
             name=job.label,
             replace_existing=True,
@@ -134,4 +167,4 @@ def scheduler_command() -> None:
 def expire_command() -> None:
     """Expire scenes past their deadline now."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"已过期 {expire_past_deadline(app)} 个场景。")
+    click.echo(expire_past_deadline(app))

@@ -7,6 +7,8 @@ def init_app(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
     from marketplace.capabilities.views import bp as capabilities_bp
+    from marketplace.editions.views import admin_bp as jobs_bp
+    from marketplace.editions.views import bp as editions_bp
     from marketplace.home.views import bp as home_bp
     from marketplace.matches.views import bp as matches_bp
     from marketplace.scenes.views import bp as scenes_bp
@@ -18,5 +20,7 @@ def init_app(app: Flask) -> None:
         capabilities_bp,
         admin_bp,
         matches_bp,
+        editions_bp,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)

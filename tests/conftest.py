@@ -113,6 +113,7 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
             "MARKETPLACE_SCHEDULER": "off",
             "PRODUCTION": False,
             "SESSION_COOKIE_SECURE": False,
+            "EDITIONS_DIRECTORY": str(tmp_path / "editions"),
         }
     )
     with session_scope(app) as session:

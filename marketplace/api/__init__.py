@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     from marketplace.accounts.api import bp as auth_bp
     from marketplace.api.openapi import bp as openapi_bp
     from marketplace.capabilities.api import bp as capabilities_bp
+    from marketplace.editions.api import bp as editions_bp
     from marketplace.matches.api import bp as matches_bp
     from marketplace.organizations.api import bp as organizations_bp
     from marketplace.scenes.api import bp as scenes_bp
@@ -53,7 +54,14 @@ def init_app(app: Flask) -> None:
     # tests build many apps in one process.
     parent = Blueprint("api", __name__, url_prefix="/api/v1")
     parent.add_url_rule("/taxonomy", view_func=taxonomy, methods=["GET"])
-    for child in (auth_bp, organizations_bp, scenes_bp, capabilities_bp, matches_bp):
+    for child in (
+        auth_bp,
+        organizations_bp,
+        scenes_bp,
+        capabilities_bp,
+        matches_bp,
+        editions_bp,
+    ):
         parent.register_blueprint(child)
     app.register_blueprint(parent)
     app.register_blueprint(openapi_bp)

@@ -1,0 +1,182 @@
+"""Edition downloads: XLSX, CSV (UTF-8 with BOM) and JSON, written as streams.
+
+Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are kept as
+text: in XLSX typed as string with a quote prefix, in CSV with a leading apostrophe.
+The JSON keeps every value exactly as published.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from marketplace.editions.models import Edition
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: int
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "scenes": (
+        Column("id", "编号", 8),
+        Column("title", "场景名称", 40),
+        Column("organization", "发布单位", 30),
+        Column("domain", "领域", 10),
+        Column("category", "场景类别", 10),
+        Column("kind", "场景类型", 12),
+        Column("industries", "产业方向", 24),
+        Column("district", "板块", 10),
+        Column("budget", "预算（元）", 14),
+        Column("funding_source", "资金来源", 10),
+        Column("deadline", "征集截止", 12),
+        Column("description", "场景描述", 80),
+        Column("contact_name", "联系人", 10),
+        Column("contact_phone", "联系电话", 16),
+        Column("contact_email", "联系邮箱", 24),
+    ),
+    "capabilities": (
+        Column("id", "编号", 8),
+        Column("title", "能力名称", 40),
+        Column("organization", "提供单位", 30),
+        Column("type", "能力类型", 10),
+        Column("maturity", "成熟度", 12),
+        Column("domains", "适用领域", 20),
+        Column("industries", "产业方向", 24),
+        Column("districts", "服务板块", 24),
+        Column("description", "能力描述", 80),
+        Column("contact_name", "联系人", 10),
+        Column("contact_phone", "联系电话", 16),
+        Column("contact_email", "联系邮箱", 24),
+    ),
+}
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def is_formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def _rows(edition: Edition, payloads: Iterable[str]) -> Iterator[list[str]]:
+    for line in payloads:
+        item = json.loads(line)
+        yield [cell_text(item.get(c.key)) for c in COLUMNS[edition.list_kind]]
+
+
+def _text_cell(sheet: Worksheet, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    if is_formula_like(text):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def write_xlsx(
+    target: IO[bytes] | Path,
+    edition: Edition,
+    payloads: Iterable[str],
+) -> None:
+    """A summary sheet and the list's sheet: frozen Chinese header, set widths."""
+    workbook = Workbook(write_only=True)
+    summary = workbook.create_sheet("汇总")
+    summary.column_dimensions["A"].width = 18
+    summary.column_dimensions["B"].width = 70
+    bold = Font(bold=True)
+    for label, value in _summary_rows(edition):
+        head = WriteOnlyCell(summary, value=label)
+        head.font = bold
+        summary.append([head, _text_cell(summary, value)])
+    sheet = workbook.create_sheet(edition.list_label)
+    columns = COLUMNS[edition.list_kind]
+    for index, column in enumerate(columns):
+        sheet.column_dimensions[_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in _rows(edition, payloads):
+        sheet.append([_text_cell(sheet, text) for text in row])
+    workbook.save(target)
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _summary_rows(edition: Edition) -> list[tuple[str, str]]:
+    summary = edition.summary
+    rows = [
+        ("清单", edition.list_label),
+        ("期次", edition.label),
+        ("发布时间（UTC）", edition.published_at.isoformat()),
+        ("条目数", str(edition.item_count)),
+        ("新增", str(len(summary["new"]))),
+        ("变更", str(len(summary["changed"]))),
+        ("撤下", str(len(summary["withdrawn"]))),
+        ("本期摘要 SHA-256", edition.digest),
+        ("上期摘要 SHA-256", edition.previous_digest),
+    ]
+    for key, title in (
+        ("by_domain", "按领域"),
+        ("by_district", "按板块"),
+        ("by_industry", "按产业"),
+    ):
+        rows.append((title, "；".join(f"{k} {v}" for k, v in summary[key].items())))
+    return rows
+
+
+def write_csv(target: IO[str], edition: Edition, payloads: Iterable[str]) -> None:
+    """UTF-8 with a BOM, so Excel opens the Chinese text cleanly."""
+    target.write("\ufeff")
+    writer = csv.writer(target)
+    writer.writerow([c.header for c in COLUMNS[edition.list_kind]])
+    for row in _rows(edition, payloads):
+        writer.writerow(["'" + t if is_formula_like(t) else t for t in row])
+
+
+def write_json(target: IO[str], edition: Edition, payloads: Iterable[str]) -> None:
+    """The edition and its items exactly as published, item by item."""
+    header = {
+        "list": edition.list_kind,
+        "list_label": edition.list_label,
+        "label": edition.label,
+        "year": edition.year,
+        "sequence": edition.sequence,
+        "published_at": edition.published_at.isoformat(),
+        "item_count": edition.item_count,
+        "digest": edition.digest,
+        "previous_digest": edition.previous_digest,
+        "summary": edition.summary,
+    }
+    head = json.dumps(header, ensure_ascii=False)
+    target.write(head[:-1] + ', "items": [')
+    for index, line in enumerate(payloads):
+        target.write(("," if index else "") + "\n" + line)
+    target.write("\n]}\n")

@@ -1,0 +1,86 @@
+"""Publication as the edges run it: one transaction to publish, then the files.
+
+The CLI, the scheduler and the "publish now" button all come through here, so a
+publication always gets its downloads, and a crash between the two is mended by
+`write_missing_files` on the next tick.
+"""
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from sqlalchemy import exc
+
+from marketplace.accounts.models import User
+from marketplace.db import session_scope, utcnow
+from marketplace.editions import files, schedule
+from marketplace.editions.models import Edition
+from marketplace.editions.services import publish_edition
+
+log = logging.getLogger(__name__)
+
+
+def editions_directory(app: Flask) -> Path:
+    return Path(app.config["EDITIONS_DIRECTORY"])
+
+
+def publish_now(
+    app: Flask,
+    list_kind: str,
+    *,
+    actor_id: int | None = None,
+    requested_at: datetime | None = None,
+) -> Edition | None:
+    """Publish an edition now; None when a racing request or the schedule just did."""
+    now = utcnow()
+    year = now.astimezone(ZoneInfo(app.config["MARKETPLACE_TIMEZONE"])).year
+    try:
+        with session_scope(app) as session:
+            actor = session.get(User, actor_id) if actor_id else None
+            edition = publish_edition(
+                session,
+                list_kind,
+                now=now,
+                year=year,
+                actor=actor,
+                requested_at=requested_at or now,
+            )
+    except exc.IntegrityError:
+        return None
+    if edition is not None:
+        write_files(app, edition.id)
+    return edition
+
+
+def write_files(app: Flask, edition_id: int) -> None:
+    with session_scope(app) as session:
+        edition = session.get(Edition, edition_id)
+        if edition is not None:
+            files.ensure_files(session, edition, editions_directory(app), now=utcnow())
+
+
+def publish_due_editions(app: Flask) -> str:
+    """The scheduler's tick: publish what is due, then any missing files."""
+    published = schedule.publish_due(
+        app.extensions["db"]["sessionmaker"],
+        now=utcnow(),
+        timezone=app.config["MARKETPLACE_TIMEZONE"],
+    )
+    for edition_id in published:
+        write_files(app, edition_id)
+    written = write_missing_files(app)
+    return f"发布 {len(published)} 期；补写 {written} 期文件"
+
+
+def write_missing_files(app: Flask) -> int:
+    with session_scope(app) as session:
+        missing = [e.id for e in files.editions_missing_files(session)]
+    for edition_id in missing:
+        try:
+            write_files(app, edition_id)
+        except OSError:
+            log.exception("cannot write the files of edition %s", edition_id)
+            raise
+    return len(missing)

@@ -1,0 +1,320 @@
+"""Publishing editions exactly once, their changes and counts, and checking the chain.
+
+Exactly once, whatever the number of processes: the caller's transaction first takes a
+per-list lock (a transaction-scoped advisory lock on PostgreSQL; on SQLite every write
+transaction begins IMMEDIATE and so already holds the database's write lock), then
+checks again whether the edition exists, then inserts. Unique keys on (list, year,
+sequence) and (list, period) are the last line of defence.
+"""
+
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from marketplace import audit
+from marketplace.capabilities.models import Capability
+from marketplace.editions.digest import (
+    GENESIS,
+    canonical,
+    digest_header,
+    edition_digest,
+)
+from marketplace.editions.models import LISTS, Edition, EditionItem
+from marketplace.errors import Invalid, NotFound
+from marketplace.scenes.models import Scene
+
+# A capability not updated or renewed for a year leaves the next edition.
+CAPABILITY_RENEWAL = timedelta(days=365)
+
+
+def check_list(list_kind: str) -> str:
+    if list_kind not in LISTS:
+        raise Invalid(
+            "清单须为 scenes 或 capabilities",
+            fields={"list": "可选：scenes、capabilities"},
+        )
+    return list_kind
+
+
+def _contact(item: Any) -> dict[str, str]:
+    if not item.contact_public:
+        return {}
+    return {
+        "contact_name": item.contact_name,
+        "contact_phone": item.contact_phone,
+        "contact_email": item.contact_email,
+    }
+
+
+def scene_payload(scene: Scene) -> dict[str, Any]:
+    """The public fields of a scene as frozen in an edition."""
+    return {
+        "id": scene.id,
+        "title": scene.title,
+        "description": scene.description,
+        "category": scene.category,
+        "domain": scene.domain,
+        "kind": scene.kind,
+        "industries": scene.industries,
+        "district": scene.district,
+        "budget": None if scene.budget is None else f"{scene.budget:.2f}",
+        "funding_source": scene.funding_source,
+        "deadline": scene.deadline.isoformat(),
+        "organization": scene.organization.name,
+        **_contact(scene),
+    }
+
+
+def capability_payload(capability: Capability) -> dict[str, Any]:
+    """The public fields of a capability as frozen in an edition."""
+    return {
+        "id": capability.id,
+        "title": capability.title,
+        "description": capability.description,
+        "type": capability.type,
+        "maturity": capability.maturity,
+        "domains": capability.domains,
+        "industries": capability.industries,
+        "districts": capability.districts,
+        "organization": capability.organization.name,
+        **_contact(capability),
+    }
+
+
+def current_items(session: orm.Session, list_kind: str, now: datetime) -> list[Any]:
+    """The items an edition published now would hold, in a stable order."""
+    if list_kind == "scenes":
+        query = sa.select(Scene).where(Scene.status == "published").order_by(Scene.id)
+        return [scene_payload(s) for s in session.scalars(query)]
+    query = (
+        sa.select(Capability)
+        .where(
+            Capability.status == "published",
+            Capability.updated_at >= now - CAPABILITY_RENEWAL,
+        )
+        .order_by(Capability.id)
+    )
+    return [capability_payload(c) for c in session.scalars(query)]
+
+
+def _lock_list(session: orm.Session, list_kind: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"edition:{list_kind}".encode())
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        # The first statement opens the transaction, with BEGIN IMMEDIATE.
+        session.execute(sa.text("SELECT 1"))
+
+
+def latest_edition(session: orm.Session, list_kind: str) -> Edition | None:
+    return session.scalar(
+        sa.select(Edition)
+        .where(Edition.list_kind == list_kind)
+        .order_by(Edition.published_at.desc(), Edition.id.desc())
+        .limit(1)
+    )
+
+
+def _summary(
+    payloads: list[dict[str, Any]], previous: dict[int, str], current: dict[int, str]
+) -> dict[str, Any]:
+    def counts(field: str) -> dict[str, int]:
+        counter: Counter[str] = Counter()
+        for payload in payloads:
+            value = payload.get(field)
+            for name in value if isinstance(value, list) else [value]:
+                if name:
+                    counter[name] += 1
+        return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    domain_field = "domain" if payloads and "domain" in payloads[0] else "domains"
+    district_field = (
+        "district" if payloads and "district" in payloads[0] else "districts"
+    )
+    return {
+        "new": sorted(set(current) - set(previous)),
+        "changed": sorted(
+            i for i in set(current) & set(previous) if current[i] != previous[i]
+        ),
+        "withdrawn": sorted(set(previous) - set(current)),
+        "by_domain": counts(domain_field),
+        "by_district": counts(district_field),
+        "by_industry": counts("industries"),
+    }
+
+
+def publish_edition(
+    session: orm.Session,
+    list_kind: str,
+    *,
+    now: datetime,
+    year: int,
+    actor: Any = None,
+    period_key: str | None = None,
+    requested_at: datetime | None = None,
+) -> Edition | None:
+    """Publish the next edition of a list, or None if another process just did.
+
+    `period_key` names the scheduled period (one edition per period);
+    `requested_at` is when a person asked to publish now: an edition published since
+    then (by a racing click or the schedule) answers that request too.
+    """
+    check_list(list_kind)
+    _lock_list(session, list_kind)
+    if period_key is not None and session.scalar(
+        sa.select(Edition.id).where(
+            Edition.list_kind == list_kind, Edition.period_key == period_key
+        )
+    ):
+        return None
+    if requested_at is not None and session.scalar(
+        sa.select(Edition.id).where(
+            Edition.list_kind == list_kind, Edition.published_at >= requested_at
+        )
+    ):
+        return None
+    previous = latest_edition(session, list_kind)
+    previous_items = (
+        {}
+        if previous is None
+        else dict(
+            session.execute(
+                sa.select(EditionItem.item_id, EditionItem.payload).where(
+                    EditionItem.edition_id == previous.id
+                )
+            ).all()
+        )
+    )
+    payloads = current_items(session, list_kind, now)
+    lines = [canonical(p) for p in payloads]
+    sequence = (
+        session.scalar(
+            sa.select(sa.func.max(Edition.sequence)).where(
+                Edition.list_kind == list_kind, Edition.year == year
+            )
+        )
+        or 0
+    ) + 1
+    previous_digest = previous.digest if previous else GENESIS
+    edition = Edition(
+        list_kind=list_kind,
+        year=year,
+        sequence=sequence,
+        period_key=period_key,
+        published_at=now,
+        published_by=actor.display_label if actor else audit.SYSTEM_ACTOR,
+        item_count=len(payloads),
+        summary=_summary(
+            payloads,
+            previous_items,
+            {p["id"]: line for p, line in zip(payloads, lines, strict=True)},
+        ),
+        previous_digest=previous_digest,
+        digest=edition_digest(
+            previous_digest,
+            digest_header(list_kind, year, sequence, now),
+            lines,
+        ),
+    )
+    session.add(edition)
+    session.flush()
+    if lines:
+        session.execute(
+            sa.insert(EditionItem),
+            [
+                {
+                    "edition_id": edition.id,
+                    "position": i,
+                    "item_id": p["id"],
+                    "payload": line,
+                }
+                for i, (p, line) in enumerate(zip(payloads, lines, strict=True))
+            ],
+        )
+    audit.record(
+        session,
+        actor,
+        "edition.publish",
+        "edition",
+        edition.id,
+        at=now,
+        details={
+            "list": list_kind,
+            "label": edition.label,
+            "items": len(payloads),
+            "period": period_key,
+        },
+    )
+    return edition
+
+
+def get_edition(session: orm.Session, edition_id: int) -> Edition:
+    edition = session.get(Edition, edition_id)
+    if edition is None:
+        raise NotFound("该期清单不存在", code="edition_not_found")
+    return edition
+
+
+def list_editions(session: orm.Session, list_kind: str | None = None) -> list[Edition]:
+    query = sa.select(Edition).order_by(Edition.published_at.desc(), Edition.id.desc())
+    if list_kind:
+        query = query.where(Edition.list_kind == check_list(list_kind))
+    return list(session.scalars(query))
+
+
+def edition_payloads(session: orm.Session, edition: Edition) -> list[str]:
+    """The stored canonical JSON lines of an edition's items, in order."""
+    return list(
+        session.scalars(
+            sa.select(EditionItem.payload)
+            .where(EditionItem.edition_id == edition.id)
+            .order_by(EditionItem.position)
+        )
+    )
+
+
+@dataclass
+class ChainCheck:
+    checked: int
+    first_bad: Edition | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+
+def verify_chain(session: orm.Session) -> ChainCheck:
+    """Recompute every digest from the stored items; name the first that differs."""
+    checked = 0
+    for list_kind in LISTS:
+        expected_previous = GENESIS
+        editions = session.scalars(
+            sa.select(Edition)
+            .where(Edition.list_kind == list_kind)
+            .order_by(Edition.published_at, Edition.id)
+        )
+        for edition in editions:
+            checked += 1
+            header = digest_header(
+                edition.list_kind,
+                edition.year,
+                edition.sequence,
+                edition.published_at,
+            )
+            digest = edition_digest(
+                edition.previous_digest, header, edition_payloads(session, edition)
+            )
+            if edition.previous_digest != expected_previous:
+                return ChainCheck(checked, edition, "与上一期的摘要链接不一致")
+            if digest != edition.digest:
+                return ChainCheck(
+                    checked, edition, "内容与摘要不符，存储的条目被改动过"
+                )
+            expected_previous = edition.digest
+    return ChainCheck(checked)

@@ -1,0 +1,200 @@
+"""Public pages of the editions, their downloads and Atom feed; the jobs page."""
+
+import json
+from typing import Any
+from xml.sax.saxutils import escape
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from marketplace.accounts.auth import current_actor
+from marketplace.clock import local_time
+from marketplace.db import get_session, utcnow
+from marketplace.editions import files, schedule
+from marketplace.editions.jobs import editions_directory, publish_now, write_files
+from marketplace.editions.models import LISTS, Edition, EditionFile
+from marketplace.editions.services import (
+    check_list,
+    edition_payloads,
+    get_edition,
+    list_editions,
+)
+from marketplace.errors import DomainError, NotFound
+from marketplace.jobs import last_runs, recent_runs
+from marketplace.policy import PUBLIC, access, require
+from marketplace.scheduler import JOBS, job_next_run
+
+bp = Blueprint("editions_pages", __name__, url_prefix="/editions")
+admin_bp = Blueprint("jobs_pages", __name__, url_prefix="/admin")
+
+
+def recorded_files(edition: Edition) -> dict[str, EditionFile]:
+    rows = get_session().scalars(
+        sa.select(EditionFile).where(EditionFile.edition_id == edition.id)
+    )
+    return {row.format: row for row in rows}
+
+
+def send_edition_file(edition_id: int, fmt: str) -> Response:
+    """Serve the stored file (writing it first if a crash left it missing)."""
+    if fmt not in files.FORMATS:
+        raise NotFound("不支持的下载格式", code="format_not_found")
+    edition = get_edition(get_session(), edition_id)
+    path = files.file_path(editions_directory(current_app), edition, fmt)
+    if not path.exists() or fmt not in recorded_files(edition):
+        write_files(current_app._get_current_object(), edition.id)  # type: ignore[attr-defined]
+    return send_file(
+        path,
+        mimetype=files.MEDIA_TYPES[fmt],
+        as_attachment=True,
+        download_name=files.download_name(edition, fmt),
+        max_age=3600,
+    )
+
+
+@bp.get("")
+@access(PUBLIC)
+def index() -> Any:
+    session = get_session()
+    editions = {kind: list_editions(session, kind) for kind in LISTS}
+    return render_template("editions/index.html", editions=editions, lists=LISTS)
+
+
+@bp.get("/<int:edition_id>")
+@access(PUBLIC)
+def detail(edition_id: int) -> Any:
+    session = get_session()
+    edition = get_edition(session, edition_id)
+    items = [json.loads(line) for line in edition_payloads(session, edition)]
+    titles = {item["id"]: item["title"] for item in items}
+    return render_template(
+        "editions/detail.html",
+        edition=edition,
+        items=items,
+        titles=titles,
+        files=recorded_files(edition),
+        formats=files.FORMATS,
+    )
+
+
+@bp.get("/<int:edition_id>/download/<fmt>")
+@access(PUBLIC)
+def download(edition_id: int, fmt: str) -> Response:
+    return send_edition_file(edition_id, fmt)
+
+
+@bp.get("/feed.atom")
+@access(PUBLIC)
+def feed() -> Response:
+    """An Atom feed announcing every new edition of either list."""
+    editions = list_editions(get_session())[:50]
+    updated = editions[0].published_at if editions else utcnow()
+    entries = []
+    for edition in editions:
+        link = url_for("editions_pages.detail", edition_id=edition.id, _external=True)
+        title = escape(f"{edition.list_label} {edition.label}")
+        summary = escape(
+            f"共 {edition.item_count} 条；新增 "
+            f"{len(edition.summary['new'])}，变更 "
+            f"{len(edition.summary['changed'])}，撤下 "
+            f"{len(edition.summary['withdrawn'])}。摘要 SHA-256："
+            f"{edition.digest}"
+        )
+        entries.append(
+            f"<entry><title>{title}</title><id>urn:sha256:{edition.digest}</id>"
+            f'<link href="{escape(link)}"/>'
+            f"<updated>{edition.published_at.isoformat()}</updated>"
+            f"<summary>{summary}</summary></entry>"
+        )
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>无锡场景创新清单发布</title>"
+        f"<id>{escape(url_for('editions_pages.index', _external=True))}</id>"
+        f'<link rel="self" href="{escape(request.url)}"/>'
+        f"<updated>{updated.isoformat()}</updated>"
+        "<author><name>无锡市场景创新促进中心</name></author>"
+        + "".join(entries)
+        + "</feed>"
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@admin_bp.get("/jobs")
+@access("admin", "center")
+def jobs() -> Any:
+    session = get_session()
+    now = utcnow()
+    timezone = current_app.config["MARKETPLACE_TIMEZONE"]
+    schedules = schedule.get_schedules(session, now)
+    return render_template(
+        "editions/jobs.html",
+        jobs=JOBS,
+        runs=last_runs(session),
+        recent=recent_runs(session),
+        now=now,
+        next_runs={job.id: job_next_run(job, now, timezone) for job in JOBS},
+        schedules=schedules,
+        cadences=schedule.CADENCES,
+        lists=LISTS,
+        publication_next={
+            k: schedule.next_run(s, now, timezone) for k, s in schedules.items()
+        },
+        local_time=local_time,
+    )
+
+
+@admin_bp.post("/schedule/<list_kind>")
+@access("admin")
+def schedule_update(list_kind: str) -> Any:
+    session = get_session()
+    form = request.form
+    try:
+        schedule.set_schedule(
+            session,
+            current_actor(),
+            list_kind,
+            form.get("cadence", ""),
+            form.get("cron", ""),
+            form.get("enabled") == "1",
+            now=utcnow(),
+            timezone=current_app.config["MARKETPLACE_TIMEZONE"],
+        )
+    except DomainError as error:
+        session.rollback()
+        flash(error.message + "；".join(error.fields.values()), "error")
+        return redirect(url_for("jobs_pages.jobs"))
+    session.commit()
+    flash(f"{LISTS[list_kind]}的发布计划已更新", "success")
+    return redirect(url_for("jobs_pages.jobs"))
+
+
+@admin_bp.post("/publish/<list_kind>")
+@access("admin", "center")
+def publish(list_kind: str) -> Any:
+    check_list(list_kind)
+    require(current_actor(), "item.review")
+    actor = current_actor()
+    # Publication runs in transactions of its own; end this request's first, or on
+    # SQLite the two would wait on each other's write lock.
+    get_session().commit()
+    edition = publish_now(
+        current_app._get_current_object(),
+        list_kind,  # type: ignore[attr-defined]
+        actor_id=actor.id if actor else None,
+    )
+    if edition is None:
+        flash("刚刚已有一期发布，本次未重复发布", "info")
+        return redirect(url_for("editions_pages.index"))
+    flash(f"已发布{edition.list_label}{edition.label}", "success")
+    return redirect(url_for("editions_pages.detail", edition_id=edition.id))
