@@ -4,8 +4,14 @@ Run with the project venv:  /work/main/.venv/bin/python bench/devset/pool.py
 Prints pool sizes and how many pooled pairs are judged in qrels.tsv.
 """
 
-import json, re, os, logging
-import numpy as np, jieba
+import json
+import logging
+import os
+import pathlib
+import re
+
+import jieba
+import numpy as np
 from rank_bm25 import BM25Okapi
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -24,15 +30,23 @@ def text(x):
 
 def load():
     scenes = [
-        json.loads(l)
-        for l in open(os.path.join(HERE, "scenes.jsonl"), encoding="utf-8")
+        json.loads(row)
+        for row in pathlib.Path(os.path.join(HERE, "scenes.jsonl"))
+        .read_text(encoding="utf-8")
+        .splitlines(True)
     ]
     caps = [
-        json.loads(l)
-        for l in open(os.path.join(HERE, "capabilities.jsonl"), encoding="utf-8")
+        json.loads(row)
+        for row in pathlib.Path(os.path.join(HERE, "capabilities.jsonl"))
+        .read_text(encoding="utf-8")
+        .splitlines(True)
     ]
     written_for = {}  # capability id -> scene ids it was written for (rule e)
-    for line in open(os.path.join(HERE, "sources.tsv"), encoding="utf-8"):
+    for line in (
+        pathlib.Path(os.path.join(HERE, "sources.tsv"))
+        .read_text(encoding="utf-8")
+        .splitlines(True)
+    ):
         cid, src, _ = line.rstrip("\n").split("\t")
         m = re.match(r"new:\w+ \((.*)\)", src)
         if m:
@@ -75,9 +89,13 @@ if __name__ == "__main__":
     scenes, caps, wf = load()
     pools = build_pool(scenes, caps, wf)
     judged = set()
-    for i, l in enumerate(open(os.path.join(HERE, "qrels.tsv"), encoding="utf-8")):
+    for i, row in enumerate(
+        pathlib.Path(os.path.join(HERE, "qrels.tsv"))
+        .read_text(encoding="utf-8")
+        .splitlines(True)
+    ):
         if i:
-            s, c, g = l.rstrip("\n").split("\t")
+            s, c, g = row.rstrip("\n").split("\t")
             judged.add((s, c))
     pairs = {(s, c) for s, cs in pools.items() for c in cs}
     sizes = [len(v) for v in pools.values()]

@@ -4,12 +4,19 @@ Run:  /work/main/.venv/bin/python bench/devset/validate.py
 Exits non-zero on any failure; prints counts used in README.md.
 """
 
-import json, os, sys, re, collections
+import collections
+import json
+import os
+import pathlib
+import re
+import sys
 from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TAX = json.load(
-    open(os.path.join(HERE, "..", "..", "seed_data", "taxonomy.json"), encoding="utf-8")
+TAX = json.loads(
+    pathlib.Path(
+        os.path.join(HERE, "..", "..", "seed_data", "taxonomy.json")
+    ).read_text(encoding="utf-8")
 )
 DOMAINS = set(TAX["domains"])
 DISTRICTS = set(TAX["districts"])
@@ -26,7 +33,12 @@ def err(msg):
 
 def read_jsonl(name, keys):
     rows = []
-    for n, line in enumerate(open(os.path.join(HERE, name), encoding="utf-8"), 1):
+    for n, line in enumerate(
+        pathlib.Path(os.path.join(HERE, name))
+        .read_text(encoding="utf-8")
+        .splitlines(True),
+        1,
+    ):
         try:
             x = json.loads(line)
         except Exception as e:
@@ -110,12 +122,16 @@ for c in caps:
 
 sid = {s["id"] for s in scenes}
 cid = {c["id"] for c in caps}
-lines = open(os.path.join(HERE, "qrels.tsv"), encoding="utf-8").read().splitlines()
+lines = (
+    pathlib.Path(os.path.join(HERE, "qrels.tsv"))
+    .read_text(encoding="utf-8")
+    .splitlines()
+)
 if lines[0] != "scene_id\tcapability_id\tgrade":
     err("qrels header")
 q = {}
-for n, l in enumerate(lines[1:], 2):
-    parts = l.split("\t")
+for n, row in enumerate(lines[1:], 2):
+    parts = row.split("\t")
     if len(parts) != 3:
         err(f"qrels:{n} malformed")
         continue
@@ -131,7 +147,7 @@ for n, l in enumerate(lines[1:], 2):
     q[(s, c)] = int(g)
 
 per_scene = collections.defaultdict(lambda: collections.Counter())
-for (s, c), g in q.items():
+for (s, _c), g in q.items():
     per_scene[s][g] += 1
 for s in sorted(sid):
     if per_scene[s][2] + per_scene[s][3] < 2:
@@ -142,10 +158,12 @@ for d in DOMAINS:
         err(f"domain {d} has only {dom[d]} scenes")
 
 src = {}
-for l in (
-    open(os.path.join(HERE, "sources.tsv"), encoding="utf-8").read().splitlines()[1:]
+for row in (
+    pathlib.Path(os.path.join(HERE, "sources.tsv"))
+    .read_text(encoding="utf-8")
+    .splitlines()[1:]
 ):
-    i, so, _ = l.split("\t")
+    i, so, _ = row.split("\t")
     src[i] = so.split(":")[0]
 
 print("scenes", len(scenes), dict(collections.Counter(src[s["id"]] for s in scenes)))
@@ -163,7 +181,7 @@ print(
 )
 sdom = {s["id"]: s["domain"] for s in scenes}
 byd = collections.defaultdict(collections.Counter)
-for (s, c), g in q.items():
+for (s, _c), g in q.items():
     byd[sdom[s]][g] += 1
 for d in sorted(byd):
     print("  ", d, "judged", sum(byd[d].values()), dict(sorted(byd[d].items())))
