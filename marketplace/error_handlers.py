@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -86,16 +86,23 @@ def handle_http_error(error: HTTPException) -> Any:
     return error_response(status, code, message)
 
 
+def _forget_session_objects() -> None:
+    """After a failed flush the session's objects are expired and cannot reload, so
+    the error page is drawn without the signed-in user."""
+    close_session()
+    g.actor = None
+
+
 def handle_database_unavailable(error: sa_exc.OperationalError) -> Any:
     """SQLite locked past busy_timeout, or PostgreSQL down: ask to retry later."""
     log.warning("database unavailable: %s", error)
-    close_session()
+    _forget_session_objects()
     return error_response(503, "database_unavailable", HTTP_MESSAGES[503])
 
 
 def handle_unexpected(error: Exception) -> Any:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    close_session()
+    _forget_session_objects()
     return error_response(500, "internal_error", HTTP_MESSAGES[500])
 
 

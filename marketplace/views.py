@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     from marketplace.editions.views import admin_bp as jobs_bp
     from marketplace.editions.views import bp as editions_bp
     from marketplace.home.views import bp as home_bp
+    from marketplace.imports.views import bp as imports_bp
     from marketplace.matches.views import bp as matches_bp
     from marketplace.scenes.views import bp as scenes_bp
 
@@ -22,5 +23,6 @@ def init_app(app: Flask) -> None:
         matches_bp,
         editions_bp,
         jobs_bp,
+        imports_bp,
     ):
         app.register_blueprint(blueprint)

@@ -357,6 +357,96 @@ def _match_paths() -> dict[str, Any]:
     }
 
 
+def _edition_paths() -> dict[str, Any]:
+    edition_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+    edition = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "list": {"type": "string", "enum": ["scenes", "capabilities"]},
+            "label": {"type": "string", "example": "2026年第3期"},
+            "year": {"type": "integer"},
+            "sequence": {"type": "integer"},
+            "published_at": {"type": "string", "format": "date-time"},
+            "item_count": {"type": "integer"},
+            "digest": {
+                "type": "string",
+                "description": "本期 SHA-256 摘要（与上一期相链）",
+            },
+            "previous_digest": {"type": "string"},
+            "summary": {
+                "type": "object",
+                "description": "新增、变更、撤下及分领域、板块、产业计数",
+            },
+        },
+    }
+    return {
+        "/api/v1/editions": {
+            "get": {
+                "summary": "已发布的各期清单",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "list",
+                        "in": "query",
+                        "schema": {
+                            "type": "string",
+                            "enum": ["scenes", "capabilities"],
+                        },
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "各期清单",
+                        **_json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "items": {"type": "array", "items": edition},
+                                    "total": {"type": "integer"},
+                                },
+                            }
+                        ),
+                    },
+                    **_errors("422"),
+                },
+            }
+        },
+        "/api/v1/editions/{id}": {
+            "parameters": [edition_id],
+            "get": {
+                "summary": "一期清单及其全部条目",
+                "security": [],
+                "responses": {
+                    "200": {"description": "清单", **_json(edition)},
+                    **_errors("404"),
+                },
+            },
+        },
+        "/api/v1/editions/{id}/export.{fmt}": {
+            "parameters": [
+                edition_id,
+                {
+                    "name": "fmt",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["xlsx", "csv", "json"]},
+                },
+            ],
+            "get": {
+                "summary": "下载一期清单（XLSX、CSV 或 JSON）",
+                "security": [],
+                "responses": {"200": {"description": "文件（附件）"}, **_errors("404")},
+            },
+        },
+    }
+
+
 def build_document() -> dict[str, Any]:
     organization = {
         "type": "object",
@@ -494,6 +584,7 @@ def build_document() -> dict[str, Any]:
     paths.update(_item_paths(SCENES, "Scene"))
     paths.update(_item_paths(CAPABILITIES, "Capability"))
     paths.update(_match_paths())
+    paths.update(_edition_paths())
     taxonomy = {
         "type": "object",
         "properties": {

@@ -9,6 +9,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -62,6 +63,11 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("contact_email", "联系邮箱", 24),
     ),
 }
+
+
+def utc_text(moment: datetime) -> str:
+    """The publication time as the digest covers it."""
+    return moment.astimezone(UTC).isoformat()
 
 
 def cell_text(value: Any) -> str:
@@ -135,7 +141,7 @@ def _summary_rows(edition: Edition) -> list[tuple[str, str]]:
     rows = [
         ("清单", edition.list_label),
         ("期次", edition.label),
-        ("发布时间（UTC）", edition.published_at.isoformat()),
+        ("发布时间（UTC）", utc_text(edition.published_at)),
         ("条目数", str(edition.item_count)),
         ("新增", str(len(summary["new"]))),
         ("变更", str(len(summary["changed"]))),
@@ -169,7 +175,7 @@ def write_json(target: IO[str], edition: Edition, payloads: Iterable[str]) -> No
         "label": edition.label,
         "year": edition.year,
         "sequence": edition.sequence,
-        "published_at": edition.published_at.isoformat(),
+        "published_at": utc_text(edition.published_at),
         "item_count": edition.item_count,
         "digest": edition.digest,
         "previous_digest": edition.previous_digest,

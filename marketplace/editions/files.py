@@ -4,6 +4,7 @@ recorded with their SHA-256, so the page can show the hash of the very file serv
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def download_name(edition: Edition, fmt: str) -> str:
     return f"{edition.list_kind}-{edition.year}-{edition.sequence:02d}.{fmt}"
 
 
-def _write(path: Path, edition: Edition, fmt: str, payloads: list[str]) -> str:
+def _write(path: Path, edition: Edition, fmt: str, payloads: Iterable[str]) -> str:
     """Write to a temporary file beside the target, then rename: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
@@ -56,34 +57,62 @@ def _write(path: Path, edition: Edition, fmt: str, payloads: list[str]) -> str:
     return hasher.hexdigest()
 
 
-def ensure_files(
-    session: orm.Session, edition: Edition, directory: Path, *, now: datetime
-) -> dict[str, EditionFile]:
-    """Generate the downloads an edition lacks and record their hashes."""
-    recorded = {
-        f.format: f
-        for f in session.scalars(
-            sa.select(EditionFile).where(EditionFile.edition_id == edition.id)
+def missing_formats(
+    session: orm.Session, edition: Edition, directory: Path
+) -> list[str]:
+    recorded = set(
+        session.scalars(
+            sa.select(EditionFile.format).where(EditionFile.edition_id == edition.id)
         )
-    }
-    payloads: list[str] | None = None
-    for fmt in FORMATS:
+    )
+    return [
+        fmt
+        for fmt in FORMATS
+        if fmt not in recorded or not file_path(directory, edition, fmt).exists()
+    ]
+
+
+def write_missing(
+    session: orm.Session,
+    edition: Edition,
+    directory: Path,
+) -> dict[str, tuple[str, int]]:
+    """Write the files an edition lacks; returns {format: (sha256, size)}.
+
+    Only reads the database, so it holds no write lock while files are generated.
+    """
+    written = {}
+    for fmt in missing_formats(session, edition, directory):
         path = file_path(directory, edition, fmt)
-        if fmt in recorded and path.exists():
-            continue
-        if payloads is None:
-            payloads = edition_payloads(session, edition)
-        sha256 = _write(path, edition, fmt, payloads)
+        sha256 = _write(path, edition, fmt, edition_payloads(session, edition))
+        written[fmt] = (sha256, path.stat().st_size)
+    return written
+
+
+def record_files(
+    session: orm.Session,
+    edition_id: int,
+    written: dict[str, tuple[str, int]],
+    *,
+    now: datetime,
+) -> None:
+    """Record the hashes of newly written files (the first record of a format stays)."""
+    recorded = set(
+        session.scalars(
+            sa.select(EditionFile.format).where(EditionFile.edition_id == edition_id)
+        )
+    )
+    for fmt, (sha256, size) in written.items():
         if fmt not in recorded:
-            recorded[fmt] = EditionFile(
-                edition_id=edition.id,
-                format=fmt,
-                sha256=sha256,
-                size=path.stat().st_size,
-                created_at=now,
+            session.add(
+                EditionFile(
+                    edition_id=edition_id,
+                    format=fmt,
+                    sha256=sha256,
+                    size=size,
+                    created_at=now,
+                )
             )
-            session.add(recorded[fmt])
-    return recorded
 
 
 def editions_missing_files(session: orm.Session) -> list[Edition]:

@@ -55,10 +55,21 @@ def publish_now(
 
 
 def write_files(app: Flask, edition_id: int) -> None:
-    with session_scope(app) as session:
-        edition = session.get(Edition, edition_id)
-        if edition is not None:
-            files.ensure_files(session, edition, editions_directory(app), now=utcnow())
+    """Generate an edition's missing downloads, then record their hashes.
+
+    The files are written while only reading, and recorded in a short write
+    transaction, so publication elsewhere never waits for a workbook to be built.
+    """
+    directory = editions_directory(app)
+    reader = app.extensions["db"]["read_sessionmaker"]()
+    try:
+        edition = reader.get(Edition, edition_id)
+        written = files.write_missing(reader, edition, directory) if edition else {}
+    finally:
+        reader.close()
+    if written:
+        with session_scope(app) as session:
+            files.record_files(session, edition_id, written, now=utcnow())
 
 
 def publish_due_editions(app: Flask) -> str:

@@ -9,6 +9,7 @@ sequence) and (list, period) are the last line of defence.
 
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -267,13 +268,15 @@ def list_editions(session: orm.Session, list_kind: str | None = None) -> list[Ed
     return list(session.scalars(query))
 
 
-def edition_payloads(session: orm.Session, edition: Edition) -> list[str]:
-    """The stored canonical JSON lines of an edition's items, in order."""
-    return list(
+def edition_payloads(session: orm.Session, edition: Edition) -> Iterator[str]:
+    """The stored canonical JSON lines of an edition's items, in order, streamed in
+    batches so that memory stays flat however large the edition."""
+    return iter(
         session.scalars(
             sa.select(EditionItem.payload)
             .where(EditionItem.edition_id == edition.id)
             .order_by(EditionItem.position)
+            .execution_options(yield_per=500)
         )
     )
 

@@ -1,3 +1,4 @@
+import hashlib
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -129,6 +130,26 @@ def test_publish_command_writes_the_edition_and_its_files(app, make_scene):
     assert "2026年第1期" in result.output or "年第1期" in result.output
 
 
+def recomputed_digest(edition: dict) -> str:
+    """What anyone can do with a downloaded JSON file, as the README shows."""
+
+    def canonical(value):
+        return json.dumps(
+            value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        )
+
+    hasher = hashlib.sha256(edition["previous_digest"].encode() + b"\n")
+    hasher.update(
+        canonical(
+            {k: edition[k] for k in ("year", "sequence", "published_at")}
+            | {"list": edition["list"]}
+        ).encode()
+    )
+    for item in edition["items"]:
+        hasher.update(b"\n" + canonical(item).encode())
+    return hasher.hexdigest()
+
+
 def download(client, url):
     response = client.get(url)
     data = response.data
@@ -164,6 +185,7 @@ def test_downloads_are_real_files_and_safe_in_a_spreadsheet(app, client, make_sc
     )
     assert body["items"][0]["title"].startswith("=HYPERLINK")
     assert body["digest"] == edition["digest"]
+    assert recomputed_digest(body) == body["digest"]  # the README's recipe
     page = client.get(f"/editions/{edition['id']}").get_data(as_text=True)
     assert edition["digest"] in page and "SHA-256" in page
 

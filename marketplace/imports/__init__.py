@@ -1,0 +1,2 @@
+"""Excel in: the center collects submissions on sheets, previews them, then imports
+every row or none."""
