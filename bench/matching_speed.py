@@ -35,7 +35,8 @@ What it prints, after the machine's core count:
    500 scenes (stored words; and raw text, tokenizing included). Goal < 0.5 s.
 5. The BM25 baseline (`matching.evaluate.BM25Baseline`, rank-bm25) at 10,000 and at
    the full size: build from raw text, build of BM25Okapi alone from stored tokens,
-   and ``--bm25-queries`` queries, next to the matcher's figures at the same sizes.
+   and ``--bm25-queries`` queries (fewer once ``--bm25-budget`` seconds are spent:
+   at 100,000 one query takes several seconds), next to the matcher's figures.
 6. The matches API: a database (PostgreSQL ``marketplace_bench_match``, dropped and
    recreated, or ``--api-db sqlite`` in a temporary file) built with the migrations,
    the seed taxonomy, two organizations, 10,000 published capabilities (stored
@@ -589,15 +590,23 @@ class RecordingTokenizer(Tokenizer):
 
 
 def time_calls(
-    action: Callable[[Any], Any], inputs: Sequence[Any], warmup: Sequence[Any]
+    action: Callable[[Any], Any],
+    inputs: Sequence[Any],
+    warmup: Sequence[Any],
+    budget: float = math.inf,
 ) -> Latencies:
-    """Milliseconds of each call on `inputs`, after untimed calls on `warmup`."""
+    """Milliseconds of each call on `inputs`, after untimed calls on `warmup`.
+
+    Stops early once `budget` seconds are spent (after at least 3 calls).
+    """
     for value in warmup:
         action(value)
     gc.collect()
     times = Latencies([], [])
     assert times.cpu is not None
     for value in inputs:
+        if len(times.wall) >= 3 and sum(times.wall) > budget * 1000:
+            break
         started, cpu = time.perf_counter(), time.process_time()
         action(value)
         times.cpu.append((time.process_time() - cpu) * 1000)
@@ -931,7 +940,12 @@ def run_bm25(
         okapi.result = None
         say(f"  {'BM25Okapi alone, from stored tokens':<48} {okapi.seconds()}")
         queries = pick(raw_scenes, 0, args.bm25_queries)
-        times = time_calls(lambda s, b=baseline: b(s, k=10), queries, raw_scenes[-2:])
+        times = time_calls(
+            lambda s, b=baseline: b(s, k=10),
+            queries,
+            raw_scenes[-1:],
+            budget=args.bm25_budget,
+        )
         say(latency_line("BM25Baseline(scene raw text, k=10)", times))
         rows.append(SpeedRow(size, "BM25 (rank-bm25)", build.wall, "raw text", times))
         build.result = baseline = None
@@ -1420,6 +1434,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--event-scenes", type=int, default=500)
     add("--event-repeat", type=int, default=5, help="timed score_all runs")
     add("--bm25-queries", type=int, default=20)
+    add(
+        "--bm25-budget",
+        type=float,
+        default=90,
+        help="seconds of BM25 queries per corpus size (at least 3 queries)",
+    )
     add("--bm25-small", type=int, default=10_000, help="the smaller BM25 corpus")
     add("--api-capabilities", type=int, default=10_000)
     add("--api-scenes", type=int, default=200)

@@ -55,67 +55,81 @@ def _fts5_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def apply_search(
+def matching_clause(model: Any, terms: list[str], dialect: str) -> Any:
+    """A WHERE clause: the item matches any of the terms, found through the index.
+
+    Written as `id IN (ids the index finds)` on SQLite, so the full-text index drives
+    the query whatever statistics the planner has (a join lets it loop over every
+    item and re-run the MATCH per row).
+    """
+    if not terms:
+        return sa.false()
+    if dialect == "sqlite":
+        return model.id.in_(
+            _fts5_ids(model, " OR ".join(_fts5_phrase(t) for t in terms), "any_ids")
+        )
+    return SEARCH_VECTOR.op("@@")(_any_query(terms))
+
+
+def order_by_relevance(
     statement: sa.Select[Any], model: Any, terms: list[str], dialect: str
 ) -> sa.Select[Any]:
-    """Restrict `statement` to items matching any term, all-terms matches first."""
+    """Items containing all the terms first, then by the index's own ranking."""
     if not terms:
-        return statement.where(sa.false())
+        return statement
     if dialect == "sqlite":
-        return _apply_fts5(statement, model, terms)
-    return _apply_tsquery(statement, model, terms)
-
-
-def _apply_fts5(
-    statement: sa.Select[Any], model: Any, terms: list[str]
-) -> sa.Select[Any]:
-    table = f"{model.__tablename__}_fts"
-    any_query = " OR ".join(_fts5_phrase(t) for t in terms)
-    all_query = " AND ".join(_fts5_phrase(t) for t in terms)
-    hits = (
-        sa.select(
-            sa.literal_column("rowid").label("item_id"),
-            sa.literal_column("rank").label("rank"),
+        table = f"{model.__tablename__}_fts"
+        any_query = " OR ".join(_fts5_phrase(t) for t in terms)
+        hits = (
+            sa.select(
+                sa.literal_column("rowid").label("item_id"),
+                sa.literal_column("rank").label("rank"),
+            )
+            .select_from(sa.text(table))
+            .where(sa.text(f"{table} MATCH :any_query").bindparams(any_query=any_query))
+            .subquery("hits")
         )
-        .select_from(sa.text(table))
-        .where(sa.text(f"{table} MATCH :any_query").bindparams(any_query=any_query))
-        .subquery("hits")
-    )
-    all_ids = (
+        all_ids = _fts5_ids(
+            model, " AND ".join(_fts5_phrase(t) for t in terms), "all_ids"
+        )
+        has_all = sa.case((model.id.in_(all_ids), 0), else_=1)
+        return (
+            statement.join(hits, hits.c.item_id == model.id)
+            .order_by(None)
+            .order_by(has_all, hits.c.rank, model.id.desc())
+        )
+    all_query = _tsquery(terms[0])
+    for term in terms[1:]:
+        all_query = all_query.op("&&")(_tsquery(term))
+    has_all = sa.case((SEARCH_VECTOR.op("@@")(all_query), 0), else_=1)
+    rank = sa.func.ts_rank(SEARCH_VECTOR, _any_query(terms))
+    return statement.order_by(None).order_by(has_all, rank.desc(), model.id.desc())
+
+
+def _fts5_ids(model: Any, match: str, name: str) -> sa.Select[Any]:
+    """Ids the FTS5 index finds for a MATCH expression (bound as parameter `name`)."""
+    table = f"{model.__tablename__}_fts"
+    return (
         sa.select(sa.literal_column("rowid"))
         .select_from(sa.text(table))
-        .where(sa.text(f"{table} MATCH :all_query").bindparams(all_query=all_query))
+        .where(sa.text(f"{table} MATCH :{name}").bindparams(**{name: match}))
     )
-    has_all = sa.case((model.id.in_(all_ids), 0), else_=1)
-    return (
-        statement.join(hits, hits.c.item_id == model.id)
-        .order_by(None)
-        .order_by(has_all, hits.c.rank, model.id.desc())
-    )
+
+
+# PostgreSQL keeps the words as a stored tsvector column with a GIN index (made by
+# the migrations), so ranking reads it instead of re-parsing every matching row.
+SEARCH_VECTOR = sa.literal_column("search_vector")
 
 
 def _tsquery(term: str) -> Any:
     return sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), term)
 
 
-def _apply_tsquery(
-    statement: sa.Select[Any], model: Any, terms: list[str]
-) -> sa.Select[Any]:
-    # The expression must be the one the GIN index was built on.
-    vector = sa.func.to_tsvector(
-        sa.literal_column("'simple'::regconfig"), model.search_tokens
-    )
-    any_query = _tsquery(terms[0])
-    all_query = _tsquery(terms[0])
+def _any_query(terms: list[str]) -> Any:
+    query = _tsquery(terms[0])
     for term in terms[1:]:
-        any_query = any_query.op("||")(_tsquery(term))
-        all_query = all_query.op("&&")(_tsquery(term))
-    has_all = sa.case((vector.op("@@")(all_query), 0), else_=1)
-    return (
-        statement.where(vector.op("@@")(any_query))
-        .order_by(None)
-        .order_by(has_all, sa.func.ts_rank(vector, any_query).desc(), model.id.desc())
-    )
+        query = query.op("||")(_tsquery(term))
+    return query
 
 
 def reindex_all(session: Any) -> int:

@@ -133,13 +133,14 @@ class Tokenizer:
 def document_words(
     tokenizer: Tokenizer, title: str, description: str, keywords: Iterable[str] = ()
 ) -> list[str]:
-    """The stored words of an item: title (counted twice), description and keywords.
+    """The stored words of an item: title (counted twice), description and keywords
+    (its taxonomy terms).
 
     Search mode, so that sub-words of long words are there too. The platform stores
     these when an item is written; the matcher and the search index both read them.
     """
     words = tokenizer.cut_for_search(title) * TITLE_WEIGHT
     words += tokenizer.cut_for_search(description)
-    for keyword in keywords:
-        words += tokenizer.cut_for_search(keyword)
+    # Taxonomy terms stay whole: 智能传感器 must not make every tagged item match 智能.
+    words += [normalize(keyword) for keyword in keywords if keyword.strip()]
     return words

@@ -15,8 +15,17 @@ url = config.attributes.get("database_url") or os.environ.get(
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
-    """Leave the FTS5 tables (made by hand in the first migration) to themselves."""
-    return not (type_ == "table" and name is not None and "_fts" in name)
+    """Leave the full-text search structures, made by hand in the migrations, alone:
+    FTS5 tables on SQLite, the search_vector column and its index on PostgreSQL."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return "_fts" not in name
+    if type_ == "column":
+        return name != "search_vector"
+    if type_ == "index":
+        return not name.endswith(("_search", "_search_vector"))
+    return True
 
 
 def run_migrations() -> None:

@@ -585,6 +585,17 @@ def build_document() -> dict[str, Any]:
     paths.update(_item_paths(CAPABILITIES, "Capability"))
     paths.update(_match_paths())
     paths.update(_edition_paths())
+    paths["/api/v1/capabilities/{id}/renew"] = {
+        "parameters": [org_id],
+        "post": {
+            "summary": "续期已发布的能力（12个月未更新或续期则不进入清单）",
+            "security": secured,
+            "responses": {
+                "200": {"description": "续期后的能力", **_json(_ref("Capability"))},
+                **_errors("401", "403", "404", "409"),
+            },
+        },
+    }
     taxonomy = {
         "type": "object",
         "properties": {

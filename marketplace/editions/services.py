@@ -19,6 +19,7 @@ from sqlalchemy import orm
 
 from marketplace import audit
 from marketplace.capabilities.models import Capability
+from marketplace.capabilities.schemas import capability_to_json
 from marketplace.editions.digest import (
     GENESIS,
     canonical,
@@ -28,6 +29,7 @@ from marketplace.editions.digest import (
 from marketplace.editions.models import LISTS, Edition, EditionItem
 from marketplace.errors import Invalid, NotFound
 from marketplace.scenes.models import Scene
+from marketplace.scenes.schemas import scene_to_json
 
 # A capability not updated or renewed for a year leaves the next edition.
 CAPABILITY_RENEWAL = timedelta(days=365)
@@ -42,56 +44,52 @@ def check_list(list_kind: str) -> str:
     return list_kind
 
 
-def _contact(item: Any) -> dict[str, str]:
-    if not item.contact_public:
-        return {}
-    return {
-        "contact_name": item.contact_name,
-        "contact_phone": item.contact_phone,
-        "contact_email": item.contact_email,
-    }
+# The public fields an edition freezes, taken from the API's own view of an item.
+EDITION_FIELDS = {
+    "scenes": (
+        "id",
+        "title",
+        "description",
+        "category",
+        "domain",
+        "kind",
+        "industries",
+        "district",
+        "budget",
+        "funding_source",
+        "deadline",
+    ),
+    "capabilities": (
+        "id",
+        "title",
+        "description",
+        "type",
+        "maturity",
+        "domains",
+        "industries",
+        "districts",
+    ),
+}
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 
 
-def scene_payload(scene: Scene) -> dict[str, Any]:
-    """The public fields of a scene as frozen in an edition."""
-    return {
-        "id": scene.id,
-        "title": scene.title,
-        "description": scene.description,
-        "category": scene.category,
-        "domain": scene.domain,
-        "kind": scene.kind,
-        "industries": scene.industries,
-        "district": scene.district,
-        "budget": None if scene.budget is None else f"{scene.budget:.2f}",
-        "funding_source": scene.funding_source,
-        "deadline": scene.deadline.isoformat(),
-        "organization": scene.organization.name,
-        **_contact(scene),
-    }
-
-
-def capability_payload(capability: Capability) -> dict[str, Any]:
-    """The public fields of a capability as frozen in an edition."""
-    return {
-        "id": capability.id,
-        "title": capability.title,
-        "description": capability.description,
-        "type": capability.type,
-        "maturity": capability.maturity,
-        "domains": capability.domains,
-        "industries": capability.industries,
-        "districts": capability.districts,
-        "organization": capability.organization.name,
-        **_contact(capability),
-    }
+def edition_payload(list_kind: str, item: Any) -> dict[str, Any]:
+    """An item's public fields as frozen in an edition; contacts only where the owner
+    made them public."""
+    to_json = scene_to_json if list_kind == "scenes" else capability_to_json
+    public = to_json(item, None)  # as an anonymous visitor sees it
+    payload = {name: public[name] for name in EDITION_FIELDS[list_kind]}
+    payload["organization"] = public["organization_name"]
+    if item.contact_public:
+        payload.update({name: public[name] for name in CONTACT_FIELDS})
+    return payload
 
 
 def current_items(session: orm.Session, list_kind: str, now: datetime) -> list[Any]:
     """The items an edition published now would hold, in a stable order."""
     if list_kind == "scenes":
         query = sa.select(Scene).where(Scene.status == "published").order_by(Scene.id)
-        return [scene_payload(s) for s in session.scalars(query)]
+        return [edition_payload(list_kind, s) for s in session.scalars(query)]
     query = (
         sa.select(Capability)
         .where(
@@ -100,7 +98,7 @@ def current_items(session: orm.Session, list_kind: str, now: datetime) -> list[A
         )
         .order_by(Capability.id)
     )
-    return [capability_payload(c) for c in session.scalars(query)]
+    return [edition_payload(list_kind, c) for c in session.scalars(query)]
 
 
 def _lock_list(session: orm.Session, list_kind: str) -> None:

@@ -330,29 +330,21 @@ def list_items(
     else:
         statement = statement.where(_visible_clause(model, actor, query.status))
     statement = kind.filters(statement, query.filters)
-    if query.q.strip():
-        terms = search.query_terms(query.q)
-        statement = apply_search(statement, model, terms, dialect, query.sort)
+    terms = search.query_terms(query.q) if query.q.strip() else None
+    if terms is not None:
+        statement = statement.where(search.matching_clause(model, terms, dialect))
+    total = session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    public = not query.mine and query.status in (None, "published")
+    if terms is not None and query.sort in ("", "relevance"):
+        statement = search.order_by_relevance(statement, model, terms, dialect)
     else:
-        statement = statement.order_by(*_sort_order(model, query.sort))
-    total = session.scalar(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-    )
+        statement = statement.order_by(*_sort_order(model, query.sort, public=public))
     rows = session.scalars(
         statement.limit(query.per_page).offset((query.page - 1) * query.per_page)
     ).all()
     return Page(
         items=list(rows), total=total or 0, page=query.page, per_page=query.per_page
     )
-
-
-def apply_search(
-    statement: sa.Select[Any], model: Any, terms: list[str], dialect: str, sort: str
-) -> sa.Select[Any]:
-    searched = search.apply_search(statement, model, terms, dialect)
-    if sort and sort != "relevance":
-        return searched.order_by(None).order_by(*_sort_order(model, sort))
-    return searched
 
 
 def _visible_clause(model: Any, actor: Any, status: str | None) -> Any:
@@ -377,18 +369,20 @@ SORTS: dict[str, str] = {
 }
 
 
-def _sort_order(model: Any, sort: str) -> list[Any]:
-    newest = [
-        sa.func.coalesce(model.published_at, model.created_at).desc(),
-        model.id.desc(),
-    ]
+def _sort_order(model: Any, sort: str, *, public: bool) -> list[Any]:
+    """The order of a list; published lists sort on the indexed publication time."""
     if sort == "deadline" and hasattr(model, "deadline"):
         return [model.deadline.asc(), model.id.desc()]
     if sort == "budget_desc" and hasattr(model, "budget"):
         return [model.budget.desc().nulls_last(), model.id.desc()]
     if sort == "budget_asc" and hasattr(model, "budget"):
         return [model.budget.asc().nulls_last(), model.id.desc()]
-    return newest
+    if public:
+        return [model.published_at.desc(), model.id.desc()]
+    return [
+        sa.func.coalesce(model.published_at, model.created_at).desc(),
+        model.id.desc(),
+    ]
 
 
 def parse_item_query(kind: ItemKind, args: Any, taxonomy: Taxonomy) -> ItemQuery:

@@ -100,3 +100,50 @@ def test_unknown_list_value_names_the_field(client, make_user, token_for, payloa
     )
     assert response.status_code == 422
     assert "domains" in response.get_json()["error"]["fields"]
+
+
+def test_vendor_renews_a_published_capability_and_it_stays_listed(
+    client, make_user, make_capability, token_for, db
+):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from marketplace.db import utcnow
+    from marketplace.editions.services import publish_edition
+
+    vendor = make_user("vendor")
+    capability_id = make_capability(owner=vendor)
+    year_ago = utcnow() - timedelta(days=400)
+    db.execute(
+        sa.update(Capability)
+        .where(Capability.id == capability_id)
+        .values(updated_at=year_ago)
+    )
+    db.commit()
+    assert publish_edition(db, "capabilities", now=utcnow(), year=2026).item_count == 0
+    db.commit()
+    response = client.post(
+        f"/api/v1/capabilities/{capability_id}/renew", headers=token_for(vendor)
+    )
+    assert response.status_code == 200
+    db.rollback()
+    assert publish_edition(db, "capabilities", now=utcnow(), year=2026).item_count == 1
+    db.commit()
+
+
+def test_only_the_owner_renews_and_only_published_capabilities(
+    client, make_user, make_capability, token_for
+):
+    vendor = make_user("vendor")
+    draft = make_capability(owner=vendor, status="draft")
+    other = make_capability()
+    headers = token_for(vendor)
+    assert (
+        client.post(f"/api/v1/capabilities/{draft}/renew", headers=headers).status_code
+        == 409
+    )
+    assert (
+        client.post(f"/api/v1/capabilities/{other}/renew", headers=headers).status_code
+        == 403
+    )
