@@ -147,3 +147,15 @@ def test_only_the_owner_renews_and_only_published_capabilities(
         client.post(f"/api/v1/capabilities/{other}/renew", headers=headers).status_code
         == 403
     )
+
+
+def test_vendor_renews_from_the_capability_page(
+    client, make_user, make_capability, login, form_post
+):
+    vendor = make_user("vendor")
+    capability_id = make_capability(owner=vendor)
+    login(vendor)
+    page = client.get(f"/capabilities/{capability_id}").get_data(as_text=True)
+    assert "续期" in page
+    response = form_post(f"/capabilities/{capability_id}/renew", follow_redirects=True)
+    assert "已续期" in response.get_data(as_text=True)
