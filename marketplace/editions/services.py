@@ -7,6 +7,8 @@ checks again whether the edition exists, then inserts. Unique keys on (list, yea
 sequence) and (list, period) are the last line of defence.
 """
 
+import hashlib
+import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -85,20 +87,25 @@ def edition_payload(list_kind: str, item: Any) -> dict[str, Any]:
     return payload
 
 
-def current_items(session: orm.Session, list_kind: str, now: datetime) -> list[Any]:
-    """The items an edition published now would hold, in a stable order."""
+def current_items(
+    session: orm.Session,
+    list_kind: str,
+    now: datetime,
+) -> Iterator[dict[str, Any]]:
+    """The items an edition published now would hold, in a stable order, streamed."""
     if list_kind == "scenes":
         query = sa.select(Scene).where(Scene.status == "published").order_by(Scene.id)
-        return [edition_payload(list_kind, s) for s in session.scalars(query)]
-    query = (
-        sa.select(Capability)
-        .where(
-            Capability.status == "published",
-            Capability.updated_at >= now - CAPABILITY_RENEWAL,
+    else:
+        query = (
+            sa.select(Capability)
+            .where(
+                Capability.status == "published",
+                Capability.updated_at >= now - CAPABILITY_RENEWAL,
+            )
+            .order_by(Capability.id)
         )
-        .order_by(Capability.id)
-    )
-    return [edition_payload(list_kind, c) for c in session.scalars(query)]
+    for item in session.scalars(query.execution_options(yield_per=500)):
+        yield edition_payload(list_kind, item)
 
 
 def _lock_list(session: orm.Session, list_kind: str) -> None:
@@ -119,32 +126,56 @@ def latest_edition(session: orm.Session, list_kind: str) -> Edition | None:
     )
 
 
-def _summary(
-    payloads: list[dict[str, Any]], previous: dict[int, str], current: dict[int, str]
-) -> dict[str, Any]:
-    def counts(field: str) -> dict[str, int]:
-        counter: Counter[str] = Counter()
-        for payload in payloads:
-            value = payload.get(field)
-            for name in value if isinstance(value, list) else [value]:
-                if name:
-                    counter[name] += 1
-        return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+class _Tally:
+    """What an edition says about itself, gathered one item at a time: counts by
+    domain, district and industry, and what is new, changed or withdrawn."""
 
-    domain_field = "domain" if payloads and "domain" in payloads[0] else "domains"
-    district_field = (
-        "district" if payloads and "district" in payloads[0] else "districts"
-    )
-    return {
-        "new": sorted(set(current) - set(previous)),
-        "changed": sorted(
-            i for i in set(current) & set(previous) if current[i] != previous[i]
-        ),
-        "withdrawn": sorted(set(previous) - set(current)),
-        "by_domain": counts(domain_field),
-        "by_district": counts(district_field),
-        "by_industry": counts("industries"),
-    }
+    def __init__(self, previous: dict[int, str]) -> None:
+        self.previous = previous  # item id → SHA-256 of its payload last time
+        self.count = 0
+        self.seen: set[int] = set()
+        self.new: list[int] = []
+        self.changed: list[int] = []
+        self.counters: dict[str, Counter[str]] = {
+            "by_domain": Counter(),
+            "by_district": Counter(),
+            "by_industry": Counter(),
+        }
+
+    def add(self, payload: dict[str, Any], line: str) -> None:
+        self.count += 1
+        item_id = payload["id"]
+        self.seen.add(item_id)
+        before = self.previous.get(item_id)
+        if before is None:
+            self.new.append(item_id)
+        elif before != _hash(line):
+            self.changed.append(item_id)
+        for key, fields in (
+            ("by_domain", ("domain", "domains")),
+            ("by_district", ("district", "districts")),
+            ("by_industry", ("industries",)),
+        ):
+            for field in fields:
+                value = payload.get(field)
+                for name in value if isinstance(value, list) else [value]:
+                    if name:
+                        self.counters[key][name] += 1
+
+    def summary(self) -> dict[str, Any]:
+        def ordered(counter: Counter[str]) -> dict[str, int]:
+            return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+        return {
+            "new": sorted(self.new),
+            "changed": sorted(self.changed),
+            "withdrawn": sorted(set(self.previous) - self.seen),
+            **{key: ordered(counter) for key, counter in self.counters.items()},
+        }
+
+
+def _hash(line: str) -> str:
+    return hashlib.sha256(line.encode()).hexdigest()
 
 
 def publish_edition(
@@ -178,19 +209,18 @@ def publish_edition(
     ):
         return None
     previous = latest_edition(session, list_kind)
-    previous_items = (
+    previous_hashes = (
         {}
         if previous is None
-        else dict(
-            session.execute(
-                sa.select(EditionItem.item_id, EditionItem.payload).where(
-                    EditionItem.edition_id == previous.id
-                )
-            ).all()
-        )
+        else {
+            item_id: _hash(payload)
+            for item_id, payload in session.execute(
+                sa.select(EditionItem.item_id, EditionItem.payload)
+                .where(EditionItem.edition_id == previous.id)
+                .execution_options(yield_per=1000)
+            )
+        }
     )
-    payloads = current_items(session, list_kind, now)
-    lines = [canonical(p) for p in payloads]
     sequence = (
         session.scalar(
             sa.select(sa.func.max(Edition.sequence)).where(
@@ -200,41 +230,37 @@ def publish_edition(
         or 0
     ) + 1
     previous_digest = previous.digest if previous else GENESIS
-    edition = Edition(
-        list_kind=list_kind,
-        year=year,
-        sequence=sequence,
-        period_key=period_key,
-        published_at=now,
-        published_by=actor.display_label if actor else audit.SYSTEM_ACTOR,
-        item_count=len(payloads),
-        summary=_summary(
-            payloads,
-            previous_items,
-            {p["id"]: line for p, line in zip(payloads, lines, strict=True)},
-        ),
-        previous_digest=previous_digest,
-        digest=edition_digest(
-            previous_digest,
-            digest_header(list_kind, year, sequence, now),
-            lines,
-        ),
-    )
-    session.add(edition)
-    session.flush()
-    if lines:
-        session.execute(
-            sa.insert(EditionItem),
-            [
-                {
-                    "edition_id": edition.id,
-                    "position": i,
-                    "item_id": p["id"],
-                    "payload": line,
-                }
-                for i, (p, line) in enumerate(zip(payloads, lines, strict=True))
-            ],
+    tally = _Tally(previous_hashes)
+    # Items pass through once: hashed, counted and spooled to a temporary file, so
+    # memory stays flat however large the list.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+
+        def lines() -> Iterator[str]:
+            for payload in current_items(session, list_kind, now):
+                line = canonical(payload)
+                tally.add(payload, line)
+                spool.write(f"{payload['id']}\t{line}\n")
+                yield line
+
+        digest = edition_digest(
+            previous_digest, digest_header(list_kind, year, sequence, now), lines()
         )
+        edition = Edition(
+            list_kind=list_kind,
+            year=year,
+            sequence=sequence,
+            period_key=period_key,
+            published_at=now,
+            published_by=actor.display_label if actor else audit.SYSTEM_ACTOR,
+            item_count=tally.count,
+            summary=tally.summary(),
+            previous_digest=previous_digest,
+            digest=digest,
+        )
+        session.add(edition)
+        session.flush()
+        spool.seek(0)
+        _insert_items(session, edition.id, spool)
     audit.record(
         session,
         actor,
@@ -245,11 +271,32 @@ def publish_edition(
         details={
             "list": list_kind,
             "label": edition.label,
-            "items": len(payloads),
+            "items": tally.count,
             "period": period_key,
         },
     )
     return edition
+
+
+def _insert_items(
+    session: orm.Session, edition_id: int, spool: Any, batch_size: int = 1000
+) -> None:
+    batch: list[dict[str, Any]] = []
+    for position, row in enumerate(spool):
+        item_id, line = row.rstrip("\n").split("\t", 1)
+        batch.append(
+            {
+                "edition_id": edition_id,
+                "position": position,
+                "item_id": int(item_id),
+                "payload": line,
+            }
+        )
+        if len(batch) == batch_size:
+            session.execute(sa.insert(EditionItem), batch)
+            batch = []
+    if batch:
+        session.execute(sa.insert(EditionItem), batch)
 
 
 def get_edition(session: orm.Session, edition_id: int) -> Edition:
