@@ -45,7 +45,10 @@ class _Query:
     item: Item
     words: Any  # TF-IDF row over words
     bigrams: Any  # TF-IDF row over bigrams
-    bm25: np.ndarray  # BM25 against every supply item, scaled to [0, 1]
+    # Against every supply item, each computed once through the inverted indexes:
+    word_scores: np.ndarray  # cosine over words
+    bigram_scores: np.ndarray  # cosine over bigrams
+    bm25: np.ndarray  # BM25, scaled to [0, 1] by the best
 
 
 class NotFittedError(RuntimeError):
@@ -147,22 +150,25 @@ class Matcher:
     # -- scoring ---------------------------------------------------------------
     def _query(self, demand: Item) -> _Query:
         words = self.words_of(demand)
-        word_row = self.words_.transform([words])
+        word_row = self.words_.transform_one(words)
+        bigram_row = self.bigrams_.transform_one(word_bigrams(words))
         bm25 = self.words_.bm25_scores(word_row)
         top = float(bm25.max()) if len(bm25) else 0.0
         return _Query(
             demand,
             word_row,
-            self.bigrams_.transform([word_bigrams(words)]),
+            bigram_row,
+            self.words_.scores(word_row),
+            self.bigrams_.scores(bigram_row),
             bm25 / top if top > 0 else bm25,
         )
 
     def _candidates(self, query: _Query) -> np.ndarray:
         n = self.n_candidates
         found = [
-            top_indices(self.words_.scores(query.words), n),
+            top_indices(query.word_scores, n),
             top_indices(query.bm25, n),
-            top_indices(self.bigrams_.scores(query.bigrams), n // 2),
+            top_indices(query.bigram_scores, n // 2),
         ]
         return np.unique(np.concatenate(found)).astype(np.int64)
 
@@ -174,9 +180,9 @@ class Matcher:
     def _features(self, query: _Query, candidates: np.ndarray) -> np.ndarray:
         text = np.column_stack(
             [
-                self.words_.row_scores(query.words, candidates),
+                query.word_scores[candidates],
                 query.bm25[candidates],
-                self.bigrams_.row_scores(query.bigrams, candidates),
+                query.bigram_scores[candidates],
             ]
         )
         return np.hstack([text, self.structured_.compute(query.item, candidates)])
@@ -197,16 +203,18 @@ class Matcher:
         matches = []
         for i in order:
             row = int(candidates[i])
-            reasons = self._reasons(
-                query,
-                self.supply_[row],
-                features[i],
-                self.words_.rows[row],
-                self.bigrams_.rows[row],
+            reasons = (
+                self._reasons(
+                    query,
+                    self.supply_[row],
+                    features[i],
+                    self.words_.row(row),
+                    self.bigrams_.row(row),
+                )
+                if explain
+                else []
             )
-            matches.append(
-                Match(ids[i], round(float(scores[i]), 4), reasons if explain else [])
-            )
+            matches.append(Match(ids[i], round(float(scores[i]), 4), reasons))
         return Ranking(demand.id, matches)
 
     def rank_many(self, demands: Iterable[Item], k: int = 10) -> list[Ranking]:
@@ -217,8 +225,8 @@ class Matcher:
         query: _Query,
         supply: Item,
         features: np.ndarray,
-        word_row: Any,
-        bigram_row: Any,
+        word_row: tuple[np.ndarray, np.ndarray],
+        bigram_row: tuple[np.ndarray, np.ndarray],
     ) -> list[dict[str, Any]]:
         terms = shared_terms(query.words, word_row, self.words_.terms)
         bigrams = shared_terms(query.bigrams, bigram_row, self.bigrams_.terms)
@@ -257,7 +265,13 @@ class Matcher:
             Match(
                 item.id,
                 round(float(scores[i]), 4),
-                self._reasons(query, item, features[i], word_rows[i], bigram_rows[i]),
+                self._reasons(
+                    query,
+                    item,
+                    features[i],
+                    (word_rows[i].indices, word_rows[i].data),
+                    (bigram_rows[i].indices, bigram_rows[i].data),
+                ),
             )
             for i, item in enumerate(others)
         ]

@@ -12,24 +12,28 @@ MAX_TERMS = 6
 
 
 def shared_terms(
-    query_row: Any, doc_row: Any, terms: np.ndarray, limit: int = MAX_TERMS
+    query_row: Any,
+    doc_row: tuple[np.ndarray, np.ndarray],
+    terms: np.ndarray,
+    limit: int = MAX_TERMS,
 ) -> list[str]:
-    """The terms both sides share, biggest contribution to the cosine first."""
+    """The terms both sides share, biggest contribution to the cosine first.
+
+    `doc_row` is a document's (term indices, weights).
+    """
+    doc_indices, doc_data = doc_row
     common, query_pos, doc_pos = np.intersect1d(
-        query_row.indices, doc_row.indices, assume_unique=True, return_indices=True
+        query_row.indices, doc_indices, assume_unique=True, return_indices=True
     )
     if len(common) == 0:
         return []
-    contribution = query_row.data[query_pos] * doc_row.data[doc_pos]
-    words = [str(t) for t in terms[common]]
+    contribution = query_row.data[query_pos] * doc_data[doc_pos]
+    # Only the strongest few can be shown; look no further than those.
+    top = np.argsort(-contribution, kind="stable")[: limit * 2]
+    words = [str(t) for t in terms[common[top]]]
     # A part is left out when its whole word is shared too (智能 beside 人工智能).
-    whole = [
-        i
-        for i, w in enumerate(words)
-        if not any(w != other and w in other for other in words)
-    ]
-    whole.sort(key=lambda i: (-contribution[i], words[i]))
-    return [words[i] for i in whole[:limit]]
+    whole = [w for w in words if not any(w != other and w in other for other in words)]
+    return whole[:limit]
 
 
 def reasons(

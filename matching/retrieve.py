@@ -5,6 +5,7 @@ BM25 (which rewards covering more of the query's rare terms). Both have an inver
 index (CSC columns), so one query touches only the postings of its own terms.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,6 +52,8 @@ class TermIndex:
         self.columns: sparse.csc_matrix = self.rows.tocsc()
         self.bm25_columns: sparse.csc_matrix = self._bm25(counts).tocsc()
         self.terms = np.array(self.counter.get_feature_names_out(), dtype=object)
+        self.vocabulary: dict[str, int] = self.counter.vocabulary_
+        self.idf = np.asarray(self.tfidf.idf_, dtype=np.float32)
 
     def _bm25(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         documents = counts.shape[0]
@@ -70,6 +73,26 @@ class TermIndex:
         """TF-IDF rows (l2-normalised) in this index's vocabulary."""
         counts = self.counter.transform(documents)
         return sparse.csr_matrix(self.tfidf.transform(counts), dtype=np.float32)
+
+    def transform_one(self, words: Sequence[str]) -> sparse.csr_matrix:
+        """One TF-IDF row, computed directly: the same numbers as `transform`, without
+        its per-call overhead (a query must take milliseconds)."""
+        counts = Counter(self.vocabulary[w] for w in words if w in self.vocabulary)
+        width = len(self.vocabulary)
+        if not counts:
+            return sparse.csr_matrix((1, width), dtype=np.float32)
+        indices = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+        tf = np.array([counts[i] for i in indices], dtype=np.float32)
+        weights = (np.log(tf) + 1) * self.idf[indices]
+        weights /= np.linalg.norm(weights)
+        return sparse.csr_matrix(
+            (weights, indices, np.array([0, len(indices)])), shape=(1, width)
+        )
+
+    def row(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The term indices and weights of one document (no sparse slicing)."""
+        start, end = self.rows.indptr[index], self.rows.indptr[index + 1]
+        return self.rows.indices[start:end], self.rows.data[start:end]
 
     def scores(self, query: sparse.csr_matrix) -> np.ndarray:
         """Cosine of one query row against every document, through its postings only."""

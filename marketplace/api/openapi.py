@@ -241,7 +241,7 @@ def _match_paths() -> dict[str, Any]:
                             "feedback": {
                                 "type": "boolean",
                                 "nullable": True,
-                                "description": "促进中心的标注（相关/不相关）",
+                                "description": "促进中心的标注，仅促进中心可见",
                             },
                         },
                     },

@@ -24,7 +24,7 @@ def _proposal_json(proposal: services.Proposal, id_field: str) -> dict[str, Any]
     return {
         id_field: proposal.item.id,
         "title": proposal.item.title,
-        "organization_name": proposal.item.organization.name,
+        "organization_name": proposal.item.organization_name,
         "score": proposal.score,
         "reasons": proposal.reasons,
         "feedback": proposal.feedback,

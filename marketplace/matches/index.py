@@ -10,6 +10,7 @@ pile up, it refits in a background thread and swaps the result in.
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from matching import Item, Match, Matcher
 log = logging.getLogger(__name__)
 
 REFIT_AFTER_CHANGES = 200
+CACHE_SIZE = 2000
 # Overlap when reading changes, so a transaction that committed a little after its
 # own timestamp is still seen.
 SYNC_OVERLAP = timedelta(minutes=2)
@@ -100,6 +102,11 @@ class LiveIndex:
         self.added: dict[str, Item] = {}
         self.removed: set[str] = set()
         self.refitting = False
+        # Answers by (demand, k, exclude), valid while `state` is unchanged.
+        self.cache: OrderedDict[tuple[Item, int, frozenset[str]], list[Match]] = (
+            OrderedDict()
+        )
+        self.state = 0
 
     # -- building ----------------------------------------------------------------
     def _build(self, session: orm.Session) -> tuple[Matcher | None, int]:
@@ -129,8 +136,14 @@ class LiveIndex:
                 self._apply_changes(session)
             self.version = version
             self.synced_at = now
+            self._changed()
             if len(self.added) + len(self.removed) > self.refit_after:
                 self._refit_in_background(now)
+
+    def _changed(self) -> None:
+        """Forget cached answers (the caller holds the lock)."""
+        self.state += 1
+        self.cache.clear()
 
     def _apply_changes(self, session: orm.Session) -> None:
         assert self.synced_at is not None
@@ -157,6 +170,7 @@ class LiveIndex:
             try:
                 matcher, weights_id = self._build(session)
                 with self.lock:
+                    self._changed()
                     self.matcher, self.weights_id = matcher, weights_id
                     self.added, self.removed = {}, set()
                     # Re-read what changed while the refit ran.
@@ -176,13 +190,24 @@ class LiveIndex:
     def rank(
         self, demand: Item, k: int, *, exclude: frozenset[str] = frozenset()
     ) -> list[Match]:
-        """The k best published items for `demand`: fitted index and recent changes."""
+        """The k best published items for `demand`: fitted index and recent changes.
+
+        Answers are kept until the index changes (any refresh that finds a new version
+        empties the cache); an edited demand is a different key, as the key is the
+        demand itself.
+        """
+        key = (demand, k, exclude)
         with self.lock:
+            cached = self.cache.get(key)
+            if cached is not None:
+                self.cache.move_to_end(key)
+                return cached
             matcher, added, removed = (
                 self.matcher,
                 list(self.added.values()),
                 set(self.removed),
             )
+            state = self.state
         if matcher is None:
             if not added:
                 return []
@@ -201,7 +226,13 @@ class LiveIndex:
             )
         merged = [m for m in fitted + extra if m.supply_id not in exclude]
         merged.sort(key=lambda m: (-m.score, m.supply_id))
-        return merged[:k]
+        result = merged[:k]
+        with self.lock:
+            if self.state == state:
+                self.cache[key] = result
+                if len(self.cache) > CACHE_SIZE:
+                    self.cache.popitem(last=False)
+        return result
 
     def similar(self, item: Item, limit: int) -> list[Item]:
         """Published items whose words are closest to `item` (duplicate candidates)."""

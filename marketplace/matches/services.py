@@ -19,6 +19,7 @@ from marketplace.errors import Invalid, NotFound
 from marketplace.items import services as items
 from marketplace.matches.index import LiveIndex, capability_item, scene_item
 from marketplace.matches.models import MatchFeedback, MatchWeights, bump_index_version
+from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
 from marketplace.search import get_tokenizer
@@ -34,10 +35,20 @@ NEW_WINDOW = timedelta(days=14)
 
 
 @dataclass
+class Counterpart:
+    """What a page or the API shows of a proposed item (loaded without its tags)."""
+
+    id: int
+    title: str
+    organization_name: str
+    published_at: datetime | None
+
+
+@dataclass
 class Proposal:
     """One proposed counterpart of an item, with its score and reasons."""
 
-    item: Any
+    item: Counterpart
     score: float
     reasons: list[dict[str, Any]]
     feedback: bool | None = None
@@ -54,17 +65,22 @@ def parse_k(raw: str | None, default: int = 10) -> int:
 
 
 def _proposals(
-    session: orm.Session, model: type, matches: list[Match]
+    session: orm.Session, model: Any, matches: list[Match]
 ) -> list[Proposal]:
+    """The matches still published, with what is shown of them, in one query."""
     ids = [int(m.supply_id) for m in matches]
     rows = {
-        row.id: row
-        for row in session.scalars(sa.select(model).where(model.id.in_(ids)))
+        row.id: Counterpart(row.id, row.title, row.name, row.published_at)
+        for row in session.execute(
+            sa.select(model.id, model.title, model.published_at, Organization.name)
+            .join(Organization, Organization.id == model.organization_id)
+            .where(model.id.in_(ids), model.status == "published")
+        )
     }
     return [
         Proposal(rows[int(m.supply_id)], m.score, m.reasons)
         for m in matches
-        if int(m.supply_id) in rows and rows[int(m.supply_id)].status == "published"
+        if int(m.supply_id) in rows
     ]
 
 
@@ -97,9 +113,10 @@ def matches_for_scene(
     index = indexes["capabilities"]
     index.refresh(session, now)
     proposals = _proposals(session, Capability, index.rank(scene_item(scene), k))
-    marks = _feedback_marks(session, [scene.id], [p.item.id for p in proposals])
-    for proposal in proposals:
-        proposal.feedback = marks.get((scene.id, proposal.item.id))
+    if policy.can(actor, "item.review"):  # the center's marks are its own working data
+        marks = _feedback_marks(session, [scene.id], [p.item.id for p in proposals])
+        for proposal in proposals:
+            proposal.feedback = marks.get((scene.id, proposal.item.id))
     return proposals
 
 
@@ -117,9 +134,12 @@ def matches_for_capability(
     index = indexes["scenes"]
     index.refresh(session, now)
     proposals = _proposals(session, Scene, index.rank(capability_item(capability), k))
-    marks = _feedback_marks(session, [p.item.id for p in proposals], [capability.id])
-    for proposal in proposals:
-        proposal.feedback = marks.get((proposal.item.id, capability.id))
+    if policy.can(actor, "item.review"):
+        marks = _feedback_marks(
+            session, [p.item.id for p in proposals], [capability.id]
+        )
+        for proposal in proposals:
+            proposal.feedback = marks.get((proposal.item.id, capability.id))
     return proposals
 
 
