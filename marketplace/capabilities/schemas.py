@@ -53,11 +53,14 @@ def apply_filters(statement: sa.Select[Any], filters: dict[str, Any]) -> sa.Sele
             statement = statement.where(getattr(Capability, name) == filters[name])
     for name, tag_field in _TAG_FILTERS.items():
         if filters.get(name):
+            # Driven from the tag index (field, name, capability_id): a range read,
+            # not a probe per capability.
             statement = statement.where(
-                sa.exists().where(
-                    CapabilityTag.capability_id == Capability.id,
-                    CapabilityTag.field == tag_field,
-                    CapabilityTag.name == filters[name],
+                Capability.id.in_(
+                    sa.select(CapabilityTag.capability_id).where(
+                        CapabilityTag.field == tag_field,
+                        CapabilityTag.name == filters[name],
+                    )
                 )
             )
     return statement

@@ -77,9 +77,10 @@ def apply_filters(statement: sa.Select[Any], filters: dict[str, Any]) -> sa.Sele
             statement = statement.where(getattr(Scene, name) == filters[name])
     if filters.get("industry"):
         statement = statement.where(
-            sa.exists().where(
-                SceneIndustry.scene_id == Scene.id,
-                SceneIndustry.name == filters["industry"],
+            Scene.id.in_(
+                sa.select(SceneIndustry.scene_id).where(
+                    SceneIndustry.name == filters["industry"]
+                )
             )
         )
     if filters.get("budget_min") is not None:

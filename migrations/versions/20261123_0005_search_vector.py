@@ -28,6 +28,9 @@ def upgrade() -> None:
             f"ALTER TABLE {table} ADD COLUMN search_vector tsvector GENERATED ALWAYS "
             "AS (to_tsvector('simple'::regconfig, search_tokens)) STORED"
         )
+        # Kept in the row (compressed) rather than in TOAST, so testing a row
+        # against a query does not fetch it from a side table.
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN search_vector SET STORAGE MAIN")
         op.execute(
             f"CREATE INDEX ix_{table}_search_vector ON {table} "
             "USING gin (search_vector)"
