@@ -1,8 +1,9 @@
 """Matcher speed at platform scale: index build, ranking, event pairs, BM25, and the
 matches API under gunicorn.
 
-A benchmark, not a test. Run from the project root (about 12-14 minutes on 2 cores
-at full size; needs ``wrk`` for the API part: ``apt-get install -y wrk``)::
+A benchmark, not a test. Run from the project root (about 9 minutes on an otherwise
+idle 2-core machine at full size, longer on a busy one; needs ``wrk`` for the API
+part: ``apt-get install -y wrk``, and PostgreSQL unless ``--api-db sqlite``)::
 
     .venv/bin/python bench/matching_speed.py                       # everything
     .venv/bin/python bench/matching_speed.py --api-db sqlite       # API on SQLite
@@ -40,11 +41,14 @@ What it prints, after the machine's core count:
 6. The matches API: a database (PostgreSQL ``marketplace_bench_match``, dropped and
    recreated, or ``--api-db sqlite`` in a temporary file) built with the migrations,
    the seed taxonomy, two organizations, 10,000 published capabilities (stored
-   tokens, tags) and 200 published scenes; ``gunicorn -w 2 wsgi:app`` on it, every
+   tokens, tags) and published scenes; ``gunicorn -w 2 wsgi:app`` on it, every
    worker warmed (its first request builds the index), then ``wrk`` (32 connections,
-   2 threads, 15 s) cycling over the scenes' ``/api/v1/scenes/{id}/matches?k=10``.
-   The same for the bare Flask app of bench/matching_api_server.py, side by side.
-   Goal >= 400 requests/s.
+   2 threads, 15 s) cycling over 200 scenes' ``/api/v1/scenes/{id}/matches?k=10``.
+   Each worker keeps recent answers (``marketplace.matches.index.CACHE_SIZE``), so
+   those 200 are mostly cache hits; a second wrk run cycles over more scenes than
+   a worker caches (``--api-uncached``), so every request computes its ranking.
+   Then the bare Flask app of bench/matching_api_server.py under the same settings;
+   all side by side. Goal >= 400 requests/s.
 7. With ``--profile`` (on by default): cProfile of ``rank()`` on the full corpus, of
    ``score_all`` and of the matches request in process (Flask test client), each as
    time per call in its stages and the functions with the most own time.
@@ -644,7 +648,8 @@ def print_stages(
 ) -> None:
     for label, file_end, function in stages:
         seconds = cumulative(stats, file_end, function)
-        say(f"    {label:<58} {seconds / calls * 1000:8.2f} ms/call")
+        shown = f"{seconds / calls * 1000:8.2f} ms/call" if seconds else "  not called"
+        say(f"    {label:<58} {shown}")
 
 
 def print_top(stats: pstats.Stats, calls: int, count: int = 12) -> None:
@@ -665,13 +670,13 @@ def print_top(stats: pstats.Stats, calls: int, count: int = 12) -> None:
 
 RANK_STAGES = (
     ("rank() total", "_matcher.py", "rank"),
-    ("  _query: words + TF-IDF/BM25 rows + BM25 over all", "_matcher.py", "_query"),
-    ("    words_of (tokenizing; document_words)", "_matcher.py", "words_of"),
-    ("    TermIndex.transform (CountVectorizer, Tfidf)", "retrieve.py", "transform"),
-    ("    TermIndex.bm25_scores (column slice + sum)", "retrieve.py", "bm25_scores"),
-    ("  _candidates: cosine over all + top_indices", "_matcher.py", "_candidates"),
-    ("    TermIndex.scores", "retrieve.py", "scores"),
-    ("    top_indices (argpartition)", "retrieve.py", "top_indices"),
+    ("  _query: words, query rows, scores over all documents", "_matcher.py", "_query"),
+    ("    words_of (tokenizing: document_words, synonyms)", "_matcher.py", "words_of"),
+    ("    TermIndex.transform_one (query TF-IDF rows)", "retrieve.py", "transform_one"),
+    ("    TermIndex.transform (sklearn)", "retrieve.py", "transform"),
+    ("    TermIndex.scores (cosine: word + bigram postings)", "retrieve.py", "scores"),
+    ("    TermIndex.bm25_scores (postings slice + sum)", "retrieve.py", "bm25_scores"),
+    ("  _candidates: 3 x top_indices + unique", "_matcher.py", "_candidates"),
     ("  _features: candidate rows + structured", "_matcher.py", "_features"),
     ("    StructuredFeatures.compute", "features.py", "compute"),
     ("  _reasons (explain) for the k results", "_matcher.py", "_reasons"),
@@ -690,21 +695,20 @@ API_STAGES = (
     ("  view scene_matches", "matches/api.py", "scene_matches"),
     ("    matches_for_scene", "matches/services.py", "matches_for_scene"),
     (
-        "      get_visible_item (scene + industries)",
+        "      get_visible_item (scene, its industries)",
         "items/services.py",
         "get_visible_item",
     ),
     ("      LiveIndex.refresh (index versions)", "matches/index.py", "refresh"),
-    ("      LiveIndex.rank", "matches/index.py", "rank"),
+    ("      LiveIndex.rank (cache, then matcher)", "matches/index.py", "rank"),
     ("        Matcher.rank", "matching/_matcher.py", "rank"),
     (
-        "      _proposals (load 10 capabilities + tags)",
+        "      _proposals (the 10 counterparts' rows)",
         "matches/services.py",
         "_proposals",
     ),
-    ("      _feedback_marks", "matches/services.py", "_feedback_marks"),
+    ("      _feedback_marks (center marks)", "matches/services.py", "_feedback_marks"),
     ("    flask jsonify", "flask/json/__init__.py", "jsonify"),
-    ("  current_actor (session / auth)", "accounts/auth.py", "current_actor"),
 )
 
 
@@ -1231,8 +1235,10 @@ def warm(port: int, paths: list[str]) -> str:
 WRK_SCRIPT = """
 local ids = {__IDS__}
 local started = 0
+-- Each thread starts at its own share of the list, so no two threads ask for the
+-- same scene close together.
 function setup(thread)
-  thread:set("offset", started * 97)
+  thread:set("offset", started * math.floor(#ids / __THREADS__))
   started = started + 1
 end
 local n = 0
@@ -1255,7 +1261,20 @@ end
 """
 
 
-def run_wrk(port: int, script: Path, args: argparse.Namespace) -> dict[str, Any]:
+def run_wrk(port: int, ids: Sequence[int], args: argparse.Namespace) -> dict[str, Any]:
+    script = Path(tempfile.gettempdir()) / f"matching_speed_{os.getpid()}.lua"
+    script.write_text(
+        WRK_SCRIPT.replace("__IDS__", ", ".join(map(str, ids))).replace(
+            "__THREADS__", str(args.wrk_threads)
+        )
+    )
+    try:
+        return _run_wrk(port, script, args)
+    finally:
+        script.unlink(missing_ok=True)
+
+
+def _run_wrk(port: int, script: Path, args: argparse.Namespace) -> dict[str, Any]:
     command = [
         "wrk",
         f"-t{args.wrk_threads}",
@@ -1292,7 +1311,8 @@ def sequential(port: int, paths: list[str], count: int) -> list[float]:
     return times
 
 
-def profile_api(url: str, paths: list[str], count: int) -> None:
+def profile_api(url: str, fresh: list[str], repeated: list[str], count: int) -> None:
+    """cProfile of matches requests in this process: new scenes, then repeated ones."""
     from marketplace import create_app
 
     app = create_app(
@@ -1304,18 +1324,44 @@ def profile_api(url: str, paths: list[str], count: int) -> None:
         }
     )
     client = app.test_client()
-    for path in paths[:3]:  # builds the index in this process
-        assert client.get(path).status_code == 200
-    requests = pick(paths, 500, count)
+    assert client.get(repeated[0]).status_code == 200  # builds the index here
+    for path in repeated:  # answered once, so cached if the app caches answers
+        client.get(path)
+    for label, paths in (
+        ("scenes not asked before (the ranking is computed)", fresh[:count]),
+        ("scenes asked before (cached answers, if any)", pick(repeated, 0, count)),
+    ):
 
-    def serve_all() -> None:
-        for path in requests:
-            client.get(path)
+        def serve_all(paths: list[str] = paths) -> None:
+            for path in paths:
+                client.get(path)
 
-    stats = profiled(serve_all)
-    say(f"\nprofile: {count} matches requests in process (Flask test client, cProfile)")
-    print_stages(stats, count, API_STAGES)
-    print_top(stats, count)
+        stats = profiled(serve_all)
+        say(f"\nprofile: {len(paths)} matches requests in process, {label}")
+        say("  (Flask test client, no gunicorn or network; cProfile overhead)")
+        print_stages(stats, len(paths), API_STAGES)
+        print_top(stats, len(paths), 10)
+
+
+def cache_size() -> int | None:
+    """Answers each worker keeps (marketplace.matches.index.CACHE_SIZE), if any."""
+    from marketplace.matches import index
+
+    size = getattr(index, "CACHE_SIZE", None)
+    return size if isinstance(size, int) else None
+
+
+def api_scene_count(args: argparse.Namespace) -> int:
+    """Scenes the API database needs: the wrk set, a sequential set, an uncached set."""
+    return args.api_scenes + args.api_sequential + uncached_count(args)
+
+
+def uncached_count(args: argparse.Namespace) -> int:
+    if args.api_uncached is not None:
+        return args.api_uncached
+    size = cache_size()
+    # Per wrk thread more distinct scenes than a worker's cache holds: no repeats.
+    return args.wrk_threads * (size or 250) + 500
 
 
 def run_api(
@@ -1328,7 +1374,7 @@ def run_api(
         say("wrk is not installed (apt-get install -y wrk): API part skipped")
         return
     n_caps = min(args.api_capabilities, len(corpus.capabilities))
-    n_scenes = min(args.api_scenes, len(corpus.scenes))
+    n_scenes = min(api_scene_count(args), len(corpus.scenes))
     sqlite_file: Path | None = None
     if args.api_db == "sqlite":
         handle, name = tempfile.mkstemp(prefix="matching_speed_", suffix=".sqlite")
@@ -1340,7 +1386,6 @@ def run_api(
         url = args.pg_url
         reset_postgresql(url)
     say(f"database: {url}")
-    script = Path(tempfile.gettempdir()) / f"matching_speed_{os.getpid()}.lua"
     try:
         build_database(
             url,
@@ -1349,9 +1394,22 @@ def run_api(
             corpus.scenes[:n_scenes],
             scene_tokens[:n_scenes],
         )
-        ids = [row["id"] for row in corpus.scenes[:n_scenes]]
-        paths = [f"/api/v1/scenes/{i}/matches?k=10" for i in ids]
-        script.write_text(WRK_SCRIPT.replace("__IDS__", ", ".join(map(str, ids))))
+        all_ids = [row["id"] for row in corpus.scenes[:n_scenes]]
+        hot = all_ids[: args.api_scenes]
+        once = all_ids[args.api_scenes : args.api_scenes + args.api_sequential]
+        cold = all_ids[args.api_scenes + args.api_sequential :]
+
+        def paths_of(ids: list[int]) -> list[str]:
+            return [f"/api/v1/scenes/{i}/matches?k=10" for i in ids]
+
+        size = cache_size()
+        say(
+            f"  per-worker answer cache: {size if size else 'none'};"
+            f" wrk sets: {len(hot)} scenes (as the brief: repeated, so cached after"
+            f" their first request) and {len(cold):,} other scenes (more per wrk"
+            " thread than a worker caches: every request computes its ranking);"
+            f" {len(once)} more scenes for one-at-a-time requests"
+        )
         env = dict(os.environ)
         env.update(
             DATABASE_URL=url,
@@ -1359,32 +1417,43 @@ def run_api(
             SECRET_KEY="x",
             MARKETPLACE_ENV="development",
         )
-        results = {}
-        for label, spec in (
-            ("matches API (wsgi:app)", "wsgi:app"),
-            ("bare Flask (matching_api_server:app)", "matching_api_server:app"),
-        ):
-            say(f"\n{label}: gunicorn -w {args.workers}, sync workers")
-            server = Server(spec, env, args)
-            try:
-                say("  " + warm(server.port, paths))
-                times = sequential(server.port, paths, args.api_sequential)
-                say(
-                    latency_line(
-                        "one client, one request at a time", Latencies(times), 38
-                    )
-                )
-                say(
-                    f"  wrk -t{args.wrk_threads} -c{args.wrk_connections}"
-                    f" -d{args.wrk_duration}s over {len(ids)} scene ids..."
-                )
-                results[label] = run_wrk(server.port, script, args)
-            finally:
-                server.stop()
+        wrk_line = (
+            f"  wrk -t{args.wrk_threads} -c{args.wrk_connections}"
+            f" -d{args.wrk_duration}s over"
+        )
+        results: dict[str, dict[str, Any]] = {}
+        say(f"\nmatches API (wsgi:app): gunicorn -w {args.workers}, sync workers")
+        server = Server("wsgi:app", env, args)
+        try:
+            say("  " + warm(server.port, paths_of(hot)))
+            times = sequential(server.port, paths_of(once), len(once))
+            say(
+                latency_line("one at a time, scenes not asked before", Latencies(times))
+            )
+            sequential(server.port, paths_of(hot), len(hot))
+            times = sequential(server.port, paths_of(hot), len(once))
+            say(latency_line("one at a time, scenes asked before", Latencies(times)))
+            say(f"{wrk_line} {len(hot)} scene ids...")
+            results[f"API, {len(hot)} scenes"] = run_wrk(server.port, hot, args)
+            if cold:
+                say(f"{wrk_line} {len(cold):,} other scene ids...")
+                results[f"API, {len(cold):,} scenes"] = run_wrk(server.port, cold, args)
+        finally:
+            server.stop()
+        say(f"\nbare Flask (matching_api_server:app): gunicorn -w {args.workers}")
+        server = Server("matching_api_server:app", env, args)
+        try:
+            say("  " + warm(server.port, paths_of(hot)))
+            times = sequential(server.port, paths_of(hot), len(once))
+            say(latency_line("one at a time", Latencies(times)))
+            say(f"{wrk_line} {len(hot)} scene ids...")
+            results["bare Flask"] = run_wrk(server.port, hot, args)
+        finally:
+            server.stop()
 
         say("\nunder load, side by side:")
         labels = list(results)
-        say(f"  {'':<22}" + "".join(f"{label:>40}" for label in labels))
+        say(f"  {'':<22}" + "".join(f"{label:>22}" for label in labels))
         rows = (
             ("requests/s", lambda r: f"{r['rps']:,.0f}"),
             ("requests", lambda r: f"{r['requests']:,}"),
@@ -1401,17 +1470,18 @@ def run_api(
             ),
         )
         for name, show in rows:
-            say(f"  {name:<22}" + "".join(f"{show(results[lb]):>40}" for lb in labels))
-        rps = results[labels[0]]["rps"]
-        verdict = "met" if rps >= GOAL_REQUESTS_PER_SECOND else "MISSED"
-        say(
-            f"  goal >= {GOAL_REQUESTS_PER_SECOND} requests/s for the matches API:"
-            f" {verdict} ({rps:,.0f}; bare Flask {results[labels[1]]['rps']:,.0f})"
-        )
+            say(f"  {name:<22}" + "".join(f"{show(results[lb]):>22}" for lb in labels))
+        for label in labels[:-1]:
+            rps = results[label]["rps"]
+            verdict = "met" if rps >= GOAL_REQUESTS_PER_SECOND else "MISSED"
+            bare = results["bare Flask"]["rps"]
+            say(
+                f"  goal >= {GOAL_REQUESTS_PER_SECOND} requests/s, {label}:"
+                f" {verdict} ({rps:,.0f}; bare Flask {bare:,.0f})"
+            )
         if args.profile:
-            profile_api(url, paths, args.profile_requests)
+            profile_api(url, paths_of(cold[::-1]), paths_of(hot), args.profile_requests)
     finally:
-        script.unlink(missing_ok=True)
         if sqlite_file is not None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
@@ -1442,14 +1512,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add("--bm25-small", type=int, default=10_000, help="the smaller BM25 corpus")
     add("--api-capabilities", type=int, default=10_000)
-    add("--api-scenes", type=int, default=200)
+    add("--api-scenes", type=int, default=200, help="the scenes wrk cycles over")
+    add(
+        "--api-uncached",
+        type=int,
+        default=None,
+        help="scenes of the second wrk run; default: more per wrk thread than a"
+        " worker's answer cache holds",
+    )
     add("--api-db", choices=("postgresql", "sqlite"), default="postgresql")
     add("--pg-url", default=DEFAULT_PG_URL)
     add("--workers", type=int, default=2, help="gunicorn workers")
     add("--wrk-duration", type=int, default=15, help="seconds")
     add("--wrk-connections", type=int, default=32)
     add("--wrk-threads", type=int, default=2)
-    add("--api-sequential", type=int, default=100, help="one-at-a-time requests")
+    add(
+        "--api-sequential",
+        type=int,
+        default=100,
+        help="one-at-a-time requests (0: none)",
+    )
     add("--skip-api", action="store_true")
     add("--skip-bm25", action="store_true")
     add(
@@ -1493,13 +1575,19 @@ def main(argv: list[str] | None = None) -> None:
 
     with section("1. synthetic corpus"):
         started = time.perf_counter()
-        corpus = generate(args.capabilities, args.scenes, args.seed)
+        # The API part needs more scenes; the first --scenes are the same either way.
+        n_scenes = (
+            args.scenes if args.skip_api else max(args.scenes, api_scene_count(args))
+        )
+        corpus = generate(args.capabilities, n_scenes, args.seed)
         raw_capabilities = corpus.capability_items()
-        raw_scenes = corpus.scene_items()
+        all_scenes = corpus.scene_items()
+        raw_scenes = all_scenes[: args.scenes]
         texts = {(i.title, i.description) for i in raw_capabilities}
         say(
             f"{len(raw_capabilities):,} capabilities ({len(texts):,} distinct texts),"
-            f" {len(raw_scenes):,} scenes, in {time.perf_counter() - started:.1f} s"
+            f" {len(raw_scenes):,} scenes (+ {len(all_scenes) - len(raw_scenes):,}"
+            f" for the API part), in {time.perf_counter() - started:.1f} s"
         )
         say(
             "mean description length: capabilities"
@@ -1525,9 +1613,10 @@ def main(argv: list[str] | None = None) -> None:
         matcher, stored_capabilities, warm_build = run_build(
             tokenizer, raw_capabilities, args
         )
-    scene_tokens = [stored_words(tokenizer, s) for s in raw_scenes]
+    scene_tokens = [stored_words(tokenizer, s) for s in all_scenes]
     stored_scenes = [
-        replace(s, tokens=t) for s, t in zip(raw_scenes, scene_tokens, strict=True)
+        replace(s, tokens=t)
+        for s, t in zip(raw_scenes, scene_tokens[: len(raw_scenes)], strict=True)
     ]
 
     with section(f"3. one scene -> top 10 of {args.capabilities:,} capabilities"):

@@ -117,7 +117,7 @@ class Matcher:
         self.weight_vector_ = as_vector(self.weights or DEFAULT_WEIGHTS)
         words = [self.words_of(item) for item in items]
         self.words_ = TermIndex(words)
-        self.bigrams_ = TermIndex([word_bigrams(w) for w in words])
+        self.bigrams_ = TermIndex([word_bigrams(w) for w in words], bm25=False)
         self.structured_ = StructuredFeatures(items)
         self.supply_ = items
         self.supply_ids_ = [item.id for item in items]
@@ -287,15 +287,18 @@ class Matcher:
         word_scores = (word_rows @ self.words_.rows.T).toarray()
         bigram_queries = self.bigrams_.transform([word_bigrams(w) for w in words])
         bigram_scores = (bigram_queries @ self.bigrams_.rows.T).toarray()
+        # BM25 of every demand at once: its distinct terms against the BM25 weights.
+        present = word_rows.copy()
+        present.data[:] = 1.0
+        assert self.words_.bm25_columns is not None
+        bm25 = (present @ self.words_.bm25_columns.T).toarray()
+        best = bm25.max(axis=1, initial=0.0, keepdims=True)
+        bm25 = np.divide(bm25, best, out=np.zeros_like(bm25), where=best > 0)
         everyone = np.arange(len(self.supply_))
-        result = np.empty((len(demands), len(self.supply_)), dtype=np.float32)
         weights = self.weight_vector_
+        result = (
+            weights[0] * word_scores + weights[1] * bm25 + weights[2] * bigram_scores
+        ).astype(np.float32)
         for i, demand in enumerate(demands):
-            bm25 = self.words_.bm25_scores(word_rows[i])
-            top = float(bm25.max(initial=0.0))
-            text = np.column_stack(
-                [word_scores[i], bm25 / top if top > 0 else bm25, bigram_scores[i]]
-            )
-            structured = self.structured_.compute(demand, everyone)
-            result[i] = np.hstack([text, structured]) @ weights
+            result[i] += self.structured_.compute(demand, everyone) @ weights[3:]
         return result

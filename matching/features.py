@@ -59,10 +59,12 @@ class FieldTable:
         return result
 
 
-def _maturity_fit(level: int | None, need: int | None) -> float:
-    if level is None or need is None:
-        return 0.5
-    return 1.0 if level >= need else max(0.0, 1.0 - 0.25 * (need - level))
+def maturity_fit(levels: np.ndarray, needs: np.ndarray) -> np.ndarray:
+    """1 where the maturity meets the kind's need, less by 0.25 per level short, 0.5
+    where either is unknown (0 marks unknown in both arrays)."""
+    fit = np.clip(1.0 - 0.25 * (needs - levels), 0.0, 1.0)
+    fit = np.where(levels >= needs, 1.0, fit)
+    return np.where((levels == 0) | (needs == 0), 0.5, fit).astype(np.float32)
 
 
 class StructuredFeatures:
@@ -73,8 +75,10 @@ class StructuredFeatures:
         self.industries = FieldTable([item.industries for item in supply])
         self.districts = FieldTable([item.districts for item in supply])
         self.district_counts = np.array([len(i.districts) for i in supply])
-        self.levels = [MATURITY_LEVELS.get(item.maturity or "") for item in supply]
-        self.needs = [KIND_NEEDS.get(item.kind or "") for item in supply]
+        self.levels = np.array(
+            [MATURITY_LEVELS.get(item.maturity or "", 0) for item in supply]
+        )
+        self.needs = np.array([KIND_NEEDS.get(item.kind or "", 0) for item in supply])
 
     def compute(self, demand: Item, candidates: np.ndarray) -> np.ndarray:
         """A (len(candidates), 4) array: domain, industry, district, maturity."""
@@ -85,15 +89,10 @@ class StructuredFeatures:
         # A supplier that serves the whole city agrees with any district.
         district[self.district_counts[candidates] >= ALL_DISTRICTS] = 1.0
         district = np.where(district == 0.5, 0.5, (district > 0).astype(np.float32))
-        demand_level = MATURITY_LEVELS.get(demand.maturity or "")
-        demand_need = KIND_NEEDS.get(demand.kind or "")
-        maturity = np.array(
-            [
-                _maturity_fit(
-                    demand_level or self.levels[c], demand_need or self.needs[c]
-                )
-                for c in candidates
-            ],
-            dtype=np.float32,
-        )
+        # Whichever side is the capability has the level, the scene the need.
+        level = MATURITY_LEVELS.get(demand.maturity or "", 0)
+        need = KIND_NEEDS.get(demand.kind or "", 0)
+        levels = np.full(len(candidates), level) if level else self.levels[candidates]
+        needs = np.full(len(candidates), need) if need else self.needs[candidates]
+        maturity = maturity_fit(levels, needs)
         return np.column_stack([domain, industry, district, maturity])

@@ -38,7 +38,7 @@ def _as_is(words: list[str]) -> list[str]:
 class TermIndex:
     """Counts of terms per document, weighted as TF-IDF and as BM25."""
 
-    def __init__(self, documents: Sequence[list[str]]) -> None:
+    def __init__(self, documents: Sequence[list[str]], *, bm25: bool = True) -> None:
         self.counter = CountVectorizer(
             analyzer=_as_is, lowercase=False, dtype=np.float32
         )
@@ -50,7 +50,10 @@ class TermIndex:
             self.tfidf.fit_transform(counts), dtype=np.float32
         )
         self.columns: sparse.csc_matrix = self.rows.tocsc()
-        self.bm25_columns: sparse.csc_matrix = self._bm25(counts).tocsc()
+        # Only the word index ranks by BM25; the bigram index skips the extra matrix.
+        self.bm25_columns: sparse.csc_matrix | None = (
+            self._bm25(counts).tocsc() if bm25 else None
+        )
         self.terms = np.array(self.counter.get_feature_names_out(), dtype=object)
         self.vocabulary: dict[str, int] = self.counter.vocabulary_
         self.idf = np.asarray(self.tfidf.idf_, dtype=np.float32)
@@ -103,7 +106,7 @@ class TermIndex:
 
     def bm25_scores(self, query: sparse.csr_matrix) -> np.ndarray:
         """BM25 of one query (its distinct terms) against every document."""
-        if query.nnz == 0:
+        if query.nnz == 0 or self.bm25_columns is None:
             return np.zeros(self.rows.shape[0], dtype=np.float32)
         postings = self.bm25_columns[:, query.indices]
         return np.asarray(postings.sum(axis=1), dtype=np.float32).ravel()
