@@ -17,7 +17,12 @@ from marketplace.capabilities.models import Capability
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.errors import Invalid, NotFound
 from marketplace.items import services as items
-from marketplace.matches.index import LiveIndex, capability_item, scene_item
+from marketplace.matches.index import (
+    LiveIndex,
+    capability_item,
+    current_weights,
+    scene_item,
+)
 from marketplace.matches.models import MatchFeedback, MatchWeights, bump_index_version
 from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
@@ -110,9 +115,9 @@ def matches_for_scene(
 ) -> list[Proposal]:
     """Capabilities for a scene the actor may see, best first."""
     scene = items.get_visible_item(session, SCENES, actor, scene_id)
-    index = indexes["capabilities"]
-    index.refresh(session, now)
-    proposals = _proposals(session, Capability, index.rank(scene_item(scene), k))
+    proposals = _ranked(
+        session, indexes["capabilities"], Capability, scene_item(scene), k, now
+    )
     if policy.can(actor, "item.review"):  # the center's marks are its own working data
         marks = _feedback_marks(session, [scene.id], [p.item.id for p in proposals])
         for proposal in proposals:
@@ -131,9 +136,9 @@ def matches_for_capability(
 ) -> list[Proposal]:
     """Published scenes a capability should go after, best first."""
     capability = items.get_visible_item(session, CAPABILITIES, actor, capability_id)
-    index = indexes["scenes"]
-    index.refresh(session, now)
-    proposals = _proposals(session, Scene, index.rank(capability_item(capability), k))
+    proposals = _ranked(
+        session, indexes["scenes"], Scene, capability_item(capability), k, now
+    )
     if policy.can(actor, "item.review"):
         marks = _feedback_marks(
             session, [p.item.id for p in proposals], [capability.id]
@@ -141,6 +146,18 @@ def matches_for_capability(
         for proposal in proposals:
             proposal.feedback = marks.get((proposal.item.id, capability.id))
     return proposals
+
+
+def _ranked(
+    session: orm.Session,
+    index: LiveIndex,
+    model: Any,
+    demand: Item,
+    k: int,
+    now: datetime,
+) -> list[Proposal]:
+    index.refresh(session, now)
+    return _proposals(session, model, index.rank(demand, k))
 
 
 def record_feedback(
@@ -274,7 +291,7 @@ def fit_weights_from_feedback(session: orm.Session, *, now: datetime) -> WeightF
         marks.setdefault(mark.scene_id, {})[str(mark.capability_id)] = int(
             mark.relevant
         )
-    _, old_weights = _latest_weights(session)
+    _, old_weights = current_weights(session)
     before = Matcher(tokenizer=get_tokenizer(), weights=old_weights).fit(capabilities)
     features, labels = [], []
     row_of = {item_id: row for row, item_id in enumerate(before.supply_ids_)}
@@ -303,11 +320,6 @@ def fit_weights_from_feedback(session: orm.Session, *, now: datetime) -> WeightF
     )
     bump_index_version(session, "weights")
     return result
-
-
-def _latest_weights(session: orm.Session) -> tuple[int, dict[str, float] | None]:
-    row = session.scalar(sa.select(MatchWeights).order_by(MatchWeights.id.desc()))
-    return (row.id, row.weights) if row else (0, None)
 
 
 @dataclass

@@ -17,18 +17,17 @@ from flask import (
 
 from marketplace.accounts.auth import current_actor
 from marketplace.db import get_session, utcnow
+from marketplace.editions.exports import is_formula_like
 from marketplace.errors import Invalid
 from marketplace.matches import services
 from marketplace.policy import access
 
 bp = Blueprint("matches_pages", __name__, url_prefix="/matches")
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 def spreadsheet_safe(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and is_formula_like(value):
         return "'" + value
     return value
 
