@@ -12,10 +12,15 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from werkzeug.serving import make_server
 
 from marketplace import create_app
@@ -105,16 +110,43 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
     driver.quit()
 
 
+def wait_until_gone(browser: WebDriver, page: WebElement) -> None:
+    """Wait until `page` (an old <html>) has been replaced by the next page.
+
+    Chromium reports a node of a replaced document either as stale or, at times, as
+    an inspector error; both mean the old page is gone.
+    """
+
+    def gone(_driver: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+        return False
+
+    WebDriverWait(browser, 15).until(gone)
+
+
+def click_and_wait(browser: WebDriver, element: WebElement) -> None:
+    """Click something that loads a new page, and wait until the old page is gone."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait_until_gone(browser, page)
+
+
 def log_in(browser: WebDriver, base: str, username: str) -> None:
     browser.get(f"{base}/login")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, ".login-form button[type=submit]").click()
+    click_and_wait(
+        browser,
+        browser.find_element(By.CSS_SELECTOR, ".login-form button[type=submit]"),
+    )
     assert "欢迎" in browser.find_element(By.CSS_SELECTOR, ".flash").text
 
 
 def log_out(browser: WebDriver) -> None:
-    browser.find_element(By.CSS_SELECTOR, ".account button").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".account button"))
 
 
 def test_scene_goes_from_unit_to_center_to_public_search(live_server, browser):
@@ -144,7 +176,9 @@ def test_scene_goes_from_unit_to_center_to_public_search(live_server, browser):
         deadline,
         (date.today() + timedelta(days=60)).isoformat(),
     )
-    browser.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
+    click_and_wait(
+        browser, browser.find_element(By.CSS_SELECTOR, "button[value=submit]")
+    )
     assert "已提交审核" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     assert "待审核" in browser.find_element(By.CSS_SELECTOR, ".badge").text
     log_out(browser)
@@ -153,18 +187,25 @@ def test_scene_goes_from_unit_to_center_to_public_search(live_server, browser):
     browser.get(f"{base}/review")
     queue_item = browser.find_element(By.CSS_SELECTOR, ".queue-item")
     assert "占道经营" in queue_item.text
-    queue_item.find_element(By.CSS_SELECTOR, "button[value=approved]").click()
-    browser.find_element(By.CSS_SELECTOR, ".queue-item button[value=published]").click()
+    click_and_wait(
+        browser, queue_item.find_element(By.CSS_SELECTOR, "button[value=approved]")
+    )
+    click_and_wait(
+        browser,
+        browser.find_element(By.CSS_SELECTOR, ".queue-item button[value=published]"),
+    )
     assert "已发布" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     log_out(browser)
 
     browser.get(f"{base}/scenes")
     search_box = browser.find_element(By.NAME, "q")
     search_box.send_keys("占道经营 识别")
+    page = browser.find_element(By.TAG_NAME, "html")
     search_box.submit()
+    wait_until_gone(browser, page)
     result = browser.find_element(By.CSS_SELECTOR, ".card h3 a")
     assert result.text == "梁溪区背街小巷占道经营智能识别"
-    result.click()
+    click_and_wait(browser, result)
     assert "南长街" in browser.find_element(By.CSS_SELECTOR, ".description").text
     history = browser.find_element(By.CSS_SELECTOR, ".history").text
     assert "审核通过" in history and "已发布" in history
