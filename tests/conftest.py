@@ -358,3 +358,22 @@ def fetch(app: Flask) -> Callable[..., Any]:
             return row
 
     return get
+
+
+@pytest.fixture
+def monthly_schedule(db: Any) -> None:
+    """The scenes list on the default monthly schedule, in force since 2026-01-01."""
+    from datetime import UTC, datetime
+
+    from marketplace.editions.models import PublicationSchedule
+
+    db.add(
+        PublicationSchedule(
+            list_kind="scenes",
+            cadence="monthly",
+            cron="",
+            enabled=True,
+            effective_from=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    db.commit()

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from marketplace.db import utcnow
 from marketplace.editions import schedule
-from marketplace.editions.models import Edition, EditionItem, PublicationSchedule
+from marketplace.editions.models import Edition, EditionItem
 from marketplace.editions.services import publish_edition, verify_chain
 from marketplace.jobs import JobRun
 from marketplace.scheduler import run_job
@@ -198,18 +198,10 @@ def test_atom_feed_announces_editions(client, db, make_scene):
     assert f"urn:sha256:{edition.digest}" in feed.get_data(as_text=True)
 
 
-def test_scheduled_tick_publishes_a_due_period_once(app, db, make_scene):
+def test_scheduled_tick_publishes_a_due_period_once(
+    app, db, make_scene, monthly_schedule
+):
     make_scene()
-    db.add(
-        PublicationSchedule(
-            list_kind="scenes",
-            cadence="monthly",
-            cron="",
-            enabled=True,
-            effective_from=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    )
-    db.commit()
     factory = app.extensions["db"]["sessionmaker"]
     now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     first = schedule.publish_due(factory, now=now, timezone="Asia/Shanghai")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from marketplace.editions.models import Edition, PublicationSchedule
+from marketplace.editions.models import Edition
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -74,19 +74,9 @@ def racers(db) -> int:
 
 
 def test_racing_scheduled_ticks_publish_one_edition(
-    db, make_scene, database_url, tmp_path
+    db, make_scene, database_url, tmp_path, monthly_schedule
 ):
     make_scene()
-    db.add(
-        PublicationSchedule(
-            list_kind="scenes",
-            cadence="monthly",
-            cron="",
-            enabled=True,
-            effective_from=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    )
-    db.commit()
     now = datetime(2026, 12, 1, 1, 0, 30, tzinfo=UTC)  # 09:00:30 in Shanghai
     results = race(database_url, racers(db), "scheduled", now, tmp_path)
     db.rollback()
