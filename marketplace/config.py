@@ -30,7 +30,22 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "EDITIONS_DIRECTORY": environ.get(
             "MARKETPLACE_EDITIONS_DIR", str(instance / "editions")
         ),
+        # Notification digests by e-mail; no host means in-app notices only.
+        "SMTP_HOST": environ.get("MARKETPLACE_SMTP_HOST", ""),
+        "SMTP_PORT": int(environ.get("MARKETPLACE_SMTP_PORT", "25")),
+        "SMTP_USER": environ.get("MARKETPLACE_SMTP_USER", ""),
+        "SMTP_PASSWORD": environ.get("MARKETPLACE_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": environ.get("MARKETPLACE_SMTP_STARTTLS", "0") in _YES,
+        "SMTP_TIMEOUT": float(environ.get("MARKETPLACE_SMTP_TIMEOUT", "10")),
+        "MAIL_FROM": environ.get(
+            "MARKETPLACE_MAIL_FROM", "无锡场景创新供需对接平台 <noreply@localhost>"
+        ),
+        # Links in e-mails point here.
+        "BASE_URL": environ.get("MARKETPLACE_BASE_URL", "http://127.0.0.1:8000"),
     }
+
+
+_YES = ("1", "true", "yes", "on")
 
 
 def _instance_secret(instance: Path) -> str:

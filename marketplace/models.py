@@ -6,7 +6,9 @@ def import_all_models() -> None:
     from marketplace.accounts import models as accounts  # noqa: F401
     from marketplace.capabilities import models as capabilities  # noqa: F401
     from marketplace.editions import models as editions  # noqa: F401
+    from marketplace.events import models as events  # noqa: F401
     from marketplace.imports import models as imports  # noqa: F401
     from marketplace.matches import models as matches  # noqa: F401
+    from marketplace.notifications import models as notifications  # noqa: F401
     from marketplace.organizations import models as organizations  # noqa: F401
     from marketplace.scenes import models as scenes  # noqa: F401

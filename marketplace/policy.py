@@ -70,6 +70,7 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "organization.create": _is("admin", "center"),
     "organization.edit": _is("admin", "center"),
     "user.manage": _is("admin"),
+    "event.manage": _is("center", "admin"),
 }
 
 

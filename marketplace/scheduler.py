@@ -27,6 +27,7 @@ from marketplace.clock import local_today
 from marketplace.db import session_scope, utcnow
 from marketplace.editions import jobs as editions_jobs
 from marketplace.jobs import RunRecorder
+from marketplace.notifications import jobs as notification_jobs
 from marketplace.scenes import services as scene_services
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,20 @@ JOBS = (
         expire_past_deadline,
         lambda tz: CronTrigger(hour="*", minute=5, timezone=tz),
         "每小时第5分钟",
+    ),
+    Job(
+        "create-notices",
+        "生成提醒与匹配通知",
+        notification_jobs.create_notices,
+        lambda tz: CronTrigger(hour=7, minute=30, timezone=tz),
+        "每天 07:30",
+    ),
+    Job(
+        "send-digests",
+        "发送通知摘要邮件",
+        notification_jobs.send_digests,
+        lambda tz: CronTrigger(minute=0, timezone=tz),
+        "每小时整点：08:00 起汇总当日摘要（每周摘要在周一），并重试未发出的邮件",
     ),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}

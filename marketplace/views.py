@@ -9,9 +9,11 @@ def init_app(app: Flask) -> None:
     from marketplace.capabilities.views import bp as capabilities_bp
     from marketplace.editions.views import admin_bp as jobs_bp
     from marketplace.editions.views import bp as editions_bp
+    from marketplace.events.views import bp as events_pages_bp
     from marketplace.home.views import bp as home_bp
     from marketplace.imports.views import bp as imports_bp
     from marketplace.matches.views import bp as matches_bp
+    from marketplace.notifications.views import bp as notifications_bp
     from marketplace.scenes.views import bp as scenes_bp
 
     for blueprint in (
@@ -24,5 +26,6 @@ def init_app(app: Flask) -> None:
         editions_bp,
         jobs_bp,
         imports_bp,
+        events_pages_bp,
     ):
         app.register_blueprint(blueprint)

@@ -28,6 +28,12 @@ class User(Base):
     )
     active: orm.Mapped[bool] = orm.mapped_column(default=True)
     created_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+    # Where notification digests go (none: in-app only), and how often: daily,
+    # weekly or off (marketplace/notifications).
+    email: orm.Mapped[str | None] = orm.mapped_column(sa.String(254))
+    digest_frequency: orm.Mapped[str] = orm.mapped_column(
+        sa.String(10), default="daily", server_default="daily"
+    )
 
     organization: orm.Mapped[Organization | None] = orm.relationship(lazy="joined")
 

@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     from marketplace.api.openapi import bp as openapi_bp
     from marketplace.capabilities.api import bp as capabilities_bp
     from marketplace.editions.api import bp as editions_bp
+    from marketplace.events.api import bp as events_bp
     from marketplace.matches.api import bp as matches_bp
     from marketplace.organizations.api import bp as organizations_bp
     from marketplace.scenes.api import bp as scenes_bp
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
         capabilities_bp,
         matches_bp,
         editions_bp,
+        events_bp,
     ):
         parent.register_blueprint(child)
     app.register_blueprint(parent)

@@ -585,6 +585,10 @@ def build_document() -> dict[str, Any]:
     paths.update(_item_paths(CAPABILITIES, "Capability"))
     paths.update(_match_paths())
     paths.update(_edition_paths())
+    # Imported here: the events module builds its paths with this module's helpers.
+    from marketplace.events.openapi import event_paths
+
+    paths.update(event_paths())
     paths["/api/v1/capabilities/{id}/renew"] = {
         "parameters": [org_id],
         "post": {

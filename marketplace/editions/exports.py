@@ -88,7 +88,8 @@ def _rows(edition: Edition, payloads: Iterable[str]) -> Iterator[list[str]]:
         yield [cell_text(item.get(c.key)) for c in COLUMNS[edition.list_kind]]
 
 
-def _text_cell(sheet: Worksheet, text: str) -> WriteOnlyCell:
+def safe_text_cell(sheet: Worksheet, text: str) -> WriteOnlyCell:
+    """A text cell a spreadsheet shows as text even when it looks like a formula."""
     cell = WriteOnlyCell(sheet, value=text)
     if is_formula_like(text):
         cell.data_type = "s"
@@ -110,7 +111,7 @@ def write_xlsx(
     for label, value in _summary_rows(edition):
         head = WriteOnlyCell(summary, value=label)
         head.font = bold
-        summary.append([head, _text_cell(summary, value)])
+        summary.append([head, safe_text_cell(summary, value)])
     sheet = workbook.create_sheet(edition.list_label)
     columns = COLUMNS[edition.list_kind]
     for index, column in enumerate(columns):
@@ -123,7 +124,7 @@ def write_xlsx(
         header.append(cell)
     sheet.append(header)
     for row in _rows(edition, payloads):
-        sheet.append([_text_cell(sheet, text) for text in row])
+        sheet.append([safe_text_cell(sheet, text) for text in row])
     workbook.save(target)
 
 

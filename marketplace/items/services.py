@@ -52,6 +52,8 @@ class ItemQuery:
     sort: str = ""
     page: int = 1
     per_page: int = 20
+    # Only items published after this moment (what is new for a saved search).
+    published_after: datetime | None = None
 
 
 @dataclass
@@ -330,6 +332,8 @@ def list_items(
     else:
         statement = statement.where(_visible_clause(model, actor, query.status))
     statement = kind.filters(statement, query.filters)
+    if query.published_after is not None:
+        statement = statement.where(model.published_at > query.published_after)
     terms = search.query_terms(query.q) if query.q.strip() else None
     if terms is not None:
         statement = statement.where(search.matching_clause(model, terms, dialect))

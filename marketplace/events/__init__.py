@@ -1,0 +1,1 @@
+"""Matchmaking events (分领域供需对接会)."""

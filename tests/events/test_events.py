@@ -1,0 +1,665 @@
+"""Matchmaking events through the API and pages: plan, pair, schedule, outcomes."""
+
+from datetime import date, datetime, timedelta
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from marketplace.audit import AuditEntry
+from marketplace.events.models import EventMeeting
+from marketplace.matches.models import MatchFeedback
+from marketplace.scenes.models import Scene
+
+SCENE_TEXTS = [
+    (
+        "惠山区低空物流无人机配送航线规划",
+        "在惠山区开通无人机配送航线，覆盖社区快递末端配送和医疗样本转运。",
+    ),
+    (
+        "太湖蓝藻水华无人机巡查与预警",
+        "利用无人机和多光谱遥感巡查太湖沿岸蓝藻水华，自动预警并推送到治理部门。",
+    ),
+    (
+        "新吴区工业园区无人机安防巡检",
+        "园区周界、屋顶光伏和危化品仓库的无人机自动巡检，发现异常即时告警。",
+    ),
+]
+CAPABILITY_TEXTS = [
+    (
+        "低空物流无人机配送系统",
+        "载重5公斤的物流无人机与航线规划调度平台，已在多地开通社区配送航线。",
+    ),
+    (
+        "多光谱遥感水质监测无人机",
+        "搭载多光谱相机的无人机，识别蓝藻水华与水体污染，生成预警报告。",
+    ),
+    (
+        "无人机自动机场与巡检平台",
+        "无人机自动机场，支持园区、光伏电站和仓库的定时自动巡检与异常告警。",
+    ),
+    ("智慧停车诱导系统", "城市停车场车位检测与诱导屏，提升停车周转率。"),
+]
+
+
+def wuxi_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def event_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": "2026年低空经济场景供需对接会",
+        "domain": "城市治理",
+        "date": wuxi_today().isoformat(),
+        "venue": "无锡市民中心",
+        "sessions": [
+            {"start": "09:00", "end": "10:00"},
+            {"start": "14:00", "end": "15:00"},
+        ],
+        "meeting_minutes": 20,
+        "tables": 2,
+        "max_meetings_per_scene": 2,
+        "max_meetings_per_capability": 2,
+        "min_score": 0.05,
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def center(make_user: Any) -> Any:
+    return make_user("center")
+
+
+@pytest.fixture
+def room(make_user: Any, make_scene: Any, make_capability: Any) -> dict[str, Any]:
+    """Three drone scenes from one unit and four capabilities from two vendors."""
+    unit, vendor, other_vendor = (
+        make_user("unit"),
+        make_user("vendor"),
+        make_user("vendor"),
+    )
+    scenes = [
+        make_scene(owner=unit, title=t, description=d, industries=["低空经济"])
+        for t, d in SCENE_TEXTS
+    ]
+    capabilities = [
+        make_capability(
+            owner=vendor if i < 2 else other_vendor,
+            title=t,
+            description=d,
+            industries=["低空经济"],
+        )
+        for i, (t, d) in enumerate(CAPABILITY_TEXTS)
+    ]
+    return {
+        "unit": unit,
+        "vendor": vendor,
+        "other_vendor": other_vendor,
+        "scenes": scenes,
+        "capabilities": capabilities,
+    }
+
+
+@pytest.fixture
+def api(client: Any, token_for: Any, center: Any) -> Any:
+    headers = token_for(center)
+
+    class Api:
+        def get(self, path: str, **kw: Any) -> Any:
+            return client.get("/api/v1" + path, headers=kw.pop("headers", headers))
+
+        def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+            return client.post(
+                "/api/v1" + path, json=body or {}, headers=kw.pop("headers", headers)
+            )
+
+    return Api()
+
+
+@pytest.fixture
+def event(api: Any, room: dict[str, Any]) -> dict[str, Any]:
+    created = api.post("/events", event_payload())
+    assert created.status_code == 201, created.get_json()
+    event_id = created.get_json()["id"]
+    added = api.post(
+        f"/events/{event_id}/participants",
+        {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
+    )
+    assert added.status_code == 201, added.get_json()
+    return {"id": event_id, **created.get_json(), **room}
+
+
+def no_double_booking(meetings: list[dict[str, Any]]) -> None:
+    for key in ("table", "scene_id", "capability_id"):
+        seen = [(m["slot"], m[key]) for m in meetings]
+        assert len(seen) == len(set(seen)), f"two meetings share (slot, {key})"
+
+
+# -- creating an event ------------------------------------------------------------
+def test_center_creates_an_event_with_its_slots(api: Any) -> None:
+    response = api.post("/events", event_payload())
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "planning"
+    assert [s["start"] for s in body["slots"]] == [
+        "09:00",
+        "09:20",
+        "09:40",
+        "14:00",
+        "14:20",
+        "14:40",
+    ]
+    assert body["slots"][2]["end"] == "10:00"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"meeting_minutes": 25}, "sessions", "不能被每场洽谈25分钟整除"),
+        ({"max_meetings_per_scene": 7}, "max_meetings_per_scene", "只有6个时段"),
+        (
+            {
+                "sessions": [
+                    {"start": "09:00", "end": "10:00"},
+                    {"start": "09:40", "end": "11:00"},
+                ]
+            },
+            "sessions",
+            "时间重叠",
+        ),
+        ({"sessions": [{"start": "9点", "end": "10:00"}]}, "sessions", "HH:MM"),
+        ({"sessions": []}, "sessions", "非空列表"),
+        ({"tables": "abc"}, "tables", "应为数字"),
+        ({"tables": 0}, "tables", "应在1到500之间"),
+        ({"min_score": 2}, "min_score", "应在0到1之间"),
+        ({"date": "2020-01-01"}, "date", "不能早于今天"),
+        ({"domain": "火星开发"}, "domain", "不是有效的领域"),
+        ({"name": None}, "name", "应为文本"),
+    ],
+)
+def test_bad_events_are_refused_with_the_field_named(
+    api: Any, row_counts: Any, overrides: dict[str, Any], field: str, words: str
+) -> None:
+    before = row_counts()
+    response = api.post("/events", event_payload(**overrides))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert words in body["error"]["fields"][field]
+    assert row_counts() == before
+
+
+def test_only_the_center_creates_events(
+    client: Any, token_for: Any, make_user: Any
+) -> None:
+    response = client.post(
+        "/api/v1/events", json=event_payload(), headers=token_for(make_user("vendor"))
+    )
+    assert response.status_code == 403
+    assert client.post("/api/v1/events", json=event_payload()).status_code == 401
+
+
+# -- participants -----------------------------------------------------------------
+def test_adding_a_participant_twice_names_it_and_adds_nothing(
+    api: Any, event: dict[str, Any], row_counts: Any, make_scene: Any
+) -> None:
+    new_scene = make_scene(title="梁溪区无人机消防巡查")
+    before = row_counts()
+    response = api.post(
+        f"/events/{event['id']}/participants",
+        {"scene_ids": [new_scene, event["scenes"][0]]},
+    )
+    assert response.status_code == 422
+    assert (
+        f"#{event['scenes'][0]}" in response.get_json()["error"]["fields"]["scene_ids"]
+    )
+    assert "已是本次活动的参会方" in response.get_json()["error"]["fields"]["scene_ids"]
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"scene_ids": [999999]},
+        {"scene_ids": ["1"]},
+        {"capability_ids": "3"},
+        {"scene_ids": [5, 5]},
+        {},
+    ],
+)
+def test_bad_participant_lists_are_refused(
+    api: Any, event: dict[str, Any], row_counts: Any, body: dict[str, Any]
+) -> None:
+    before = row_counts()
+    response = api.post(f"/events/{event['id']}/participants", body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"]
+    assert row_counts() == before
+
+
+def test_unpublished_items_cannot_take_part(
+    api: Any, event: dict[str, Any], make_scene: Any
+) -> None:
+    draft = make_scene(status="draft", title="草稿场景不能参会的测试")
+    response = api.post(f"/events/{event['id']}/participants", {"scene_ids": [draft]})
+    assert response.status_code == 422
+    assert "尚未发布" in response.get_json()["error"]["fields"]["scene_ids"]
+
+
+def test_suggestions_invite_fitting_vendors(
+    api: Any, room: dict[str, Any], make_capability: Any
+) -> None:
+    event_id = api.post("/events", event_payload()).get_json()["id"]
+    api.post(f"/events/{event_id}/participants", {"scene_ids": room["scenes"][:2]})
+    far = make_capability(title="中小学智慧食堂管理", description="中小学校食堂食材溯源、明厨亮灶与营养配餐管理平台，已在多所学校使用。")
+    found = api.get(f"/events/{event_id}/suggestions").get_json()
+    ids = [s["id"] for s in found["capabilities"]]
+    assert ids[0] in room["capabilities"][:2]
+    assert ids.index(room["capabilities"][1]) < ids.index(far)
+    assert found["capabilities"][0]["fits"]
+
+
+# -- pairing ----------------------------------------------------------------------
+def test_proposal_respects_every_limit_and_is_exact(
+    api: Any, event: dict[str, Any]
+) -> None:
+    response = api.post(f"/events/{event['id']}/proposals")
+    assert response.status_code == 200
+    body = response.get_json()
+    pairings = body["pairings"]
+    assert body["optimality_gap"] == 0
+    assert abs(body["total_score"] - sum(p["score"] for p in pairings)) < 1e-3
+    assert body["unconstrained_total"] >= body["total_score"]
+    for key, limit in (("scene_id", 2), ("capability_id", 2)):
+        counts: dict[int, int] = {}
+        for p in pairings:
+            counts[p[key]] = counts.get(p[key], 0) + 1
+        assert max(counts.values()) <= limit
+    assert all(p["score"] >= 0.05 for p in pairings)
+    # Each drone scene gets its own drone capability.
+    pairs = {(p["scene_id"], p["capability_id"]) for p in pairings}
+    for scene, capability in zip(event["scenes"], event["capabilities"], strict=False):
+        assert (scene, capability) in pairs
+
+
+def test_removed_pairings_stay_out_and_locked_ones_stay_in(
+    api: Any, event: dict[str, Any]
+) -> None:
+    api.post(f"/events/{event['id']}/proposals")
+    pairings = api.get(f"/events/{event['id']}").get_json()["pairings"]
+    first, second = pairings[0], pairings[1]
+    assert (
+        api.post(
+            f"/events/{event['id']}/pairings/{first['id']}", {"action": "remove"}
+        ).status_code
+        == 200
+    )
+    assert (
+        api.post(
+            f"/events/{event['id']}/pairings/{second['id']}", {"action": "lock"}
+        ).status_code
+        == 200
+    )
+    again = api.post(f"/events/{event['id']}/proposals").get_json()
+    pairs = {(p["scene_id"], p["capability_id"]) for p in again["pairings"]}
+    assert (first["scene_id"], first["capability_id"]) not in pairs
+    assert (second["scene_id"], second["capability_id"]) in pairs
+    again_lock = api.post(
+        f"/events/{event['id']}/pairings/{second['id']}", {"action": "lock"}
+    )
+    assert again_lock.status_code == 409
+
+
+def test_a_pairing_outside_the_event_is_refused(
+    api: Any, event: dict[str, Any], make_capability: Any, row_counts: Any
+) -> None:
+    outsider = make_capability(title="不在活动中的能力")
+    before = row_counts()
+    response = api.post(
+        f"/events/{event['id']}/pairings",
+        {"scene_id": event["scenes"][0], "capability_id": outsider},
+    )
+    assert response.status_code == 422
+    assert (
+        "不是本次活动的参会方"
+        in response.get_json()["error"]["fields"]["capability_id"]
+    )
+    assert row_counts() == before
+    hand = api.post(
+        f"/events/{event['id']}/pairings",
+        {"scene_id": event["scenes"][0], "capability_id": event["capabilities"][3]},
+    )
+    assert hand.status_code == 201
+    assert hand.get_json()["status"] == "locked"
+
+
+# -- scheduling -------------------------------------------------------------------
+def test_schedule_has_no_double_booking_and_uses_fewest_slots(
+    api: Any, event: dict[str, Any]
+) -> None:
+    pairings = api.post(f"/events/{event['id']}/proposals").get_json()["pairings"]
+    response = api.post(f"/events/{event['id']}/schedule")
+    assert response.status_code == 200
+    body = response.get_json()
+    meetings = body["meetings"]
+    assert len(meetings) == len(pairings)
+    assert body["unscheduled"] == []
+    no_double_booking(meetings)
+    degree: dict[Any, int] = {}
+    for m in meetings:
+        for key in (("s", m["scene_id"]), ("c", m["capability_id"])):
+            degree[key] = degree.get(key, 0) + 1
+    fewest = max(max(degree.values()), -(-len(meetings) // 2))
+    assert {m["slot"] for m in meetings} == set(range(fewest))
+    assert all(1 <= m["table"] <= 2 for m in meetings)
+    assert meetings[0]["start"] == "09:00" and meetings[0]["end"] == "09:20"
+    assert api.get(f"/events/{event['id']}/schedule").get_json()["meetings"] == meetings
+
+
+def test_rescheduling_keeps_announced_meetings_and_reports_moves(
+    api: Any, event: dict[str, Any]
+) -> None:
+    event_id = event["id"]
+    api.post(f"/events/{event_id}/proposals")
+    first = api.post(f"/events/{event_id}/schedule").get_json()["meetings"]
+    pairings = api.get(f"/events/{event_id}").get_json()["pairings"]
+    cancelled = pairings[0]
+    api.post(f"/events/{event_id}/pairings/{cancelled['id']}", {"action": "remove"})
+    taken = {(p["scene_id"], p["capability_id"]) for p in pairings}
+    extra = next(
+        (s, c)
+        for s in event["scenes"]
+        for c in event["capabilities"]
+        if (s, c) not in taken
+        and sum(1 for p in pairings[1:] if p["scene_id"] == s) < 2
+        and sum(1 for p in pairings[1:] if p["capability_id"] == c) < 2
+    )
+    added = api.post(
+        f"/events/{event_id}/pairings",
+        {"scene_id": extra[0], "capability_id": extra[1]},
+    )
+    assert added.status_code == 201, added.get_json()
+    second = api.post(f"/events/{event_id}/schedule").get_json()
+    no_double_booking(second["meetings"])
+    before = {(m["scene_id"], m["capability_id"]): m["slot"] for m in first}
+    after = {(m["scene_id"], m["capability_id"]): m["slot"] for m in second["meetings"]}
+    assert (cancelled["scene_id"], cancelled["capability_id"]) not in after
+    assert extra in after
+    moved = {(m["scene_id"], m["capability_id"]) for m in second["moved"]}
+    for pair, slot in before.items():
+        if pair in after and pair not in moved:
+            assert after[pair] == slot
+
+
+def test_availability_is_respected_and_checked(
+    api: Any, event: dict[str, Any], client: Any, token_for: Any, row_counts: Any
+) -> None:
+    event_id = event["id"]
+    vendor_headers = token_for(event["vendor"])
+    mine = api.get(f"/events/{event_id}", headers=vendor_headers).get_json()
+    participant = mine["participants"][0]
+    before = row_counts()
+    outside = client.post(
+        f"/api/v1/events/{event_id}/participants/{participant['id']}/response",
+        json={"accept": True, "availability": [{"start": "12:00", "end": "13:00"}]},
+        headers=vendor_headers,
+    )
+    assert outside.status_code == 422
+    assert "不在活动场次内" in outside.get_json()["error"]["fields"]["availability"]
+    assert row_counts() == before
+    afternoon = client.post(
+        f"/api/v1/events/{event_id}/participants/{participant['id']}/response",
+        json={"accept": True, "availability": [{"start": "14:00", "end": "15:00"}]},
+        headers=vendor_headers,
+    )
+    assert afternoon.status_code == 200
+    api.post(f"/events/{event_id}/proposals")
+    meetings = api.post(f"/events/{event_id}/schedule").get_json()["meetings"]
+    own = [m for m in meetings if m["capability_id"] == participant["capability_id"]]
+    assert own and all(m["slot"] >= 3 for m in own)
+    no_double_booking(meetings)
+
+
+def test_scheduling_without_pairings_is_a_clear_error(
+    api: Any, event: dict[str, Any]
+) -> None:
+    response = api.post(f"/events/{event['id']}/schedule")
+    assert response.status_code == 422
+    assert "配对" in response.get_json()["error"]["message"]
+
+
+# -- participants' view -----------------------------------------------------------
+def test_vendor_sees_only_its_own_invitations_and_answers_them(
+    api: Any, event: dict[str, Any], client: Any, token_for: Any, make_user: Any
+) -> None:
+    event_id = event["id"]
+    vendor_headers = token_for(event["vendor"])
+    listed = client.get("/api/v1/events", headers=vendor_headers).get_json()
+    assert [e["id"] for e in listed["items"]] == [event_id]
+    own = api.get(f"/events/{event_id}", headers=vendor_headers).get_json()
+    assert {p["capability_id"] for p in own["participants"]} == set(
+        event["capabilities"][:2]
+    )
+    assert "pairings" not in own
+    stranger = token_for(make_user("vendor"))
+    assert client.get(f"/api/v1/events/{event_id}", headers=stranger).status_code == 404
+    assert client.get("/api/v1/events", headers=stranger).get_json()["items"] == []
+    assert (
+        client.post(
+            f"/api/v1/events/{event_id}/proposals", headers=vendor_headers
+        ).status_code
+        == 403
+    )
+    others = api.get(f"/events/{event_id}").get_json()["participants"]
+    foreign = next(p for p in others if p["capability_id"] == event["capabilities"][3])
+    refused = client.post(
+        f"/api/v1/events/{event_id}/participants/{foreign['id']}/response",
+        json={"accept": False},
+        headers=vendor_headers,
+    )
+    assert refused.status_code == 404
+
+    api.post(f"/events/{event_id}/proposals")
+    api.post(f"/events/{event_id}/schedule")
+    declined = own["participants"][0]
+    answer = client.post(
+        f"/api/v1/events/{event_id}/participants/{declined['id']}/response",
+        json={"accept": False},
+        headers=vendor_headers,
+    )
+    assert answer.status_code == 200 and answer.get_json()["status"] == "declined"
+    meetings = api.get(f"/events/{event_id}/schedule").get_json()["meetings"]
+    assert declined["capability_id"] not in {m["capability_id"] for m in meetings}
+
+
+# -- outcomes ---------------------------------------------------------------------
+@pytest.fixture
+def scheduled(api: Any, event: dict[str, Any]) -> dict[str, Any]:
+    api.post(f"/events/{event['id']}/proposals")
+    meetings = api.post(f"/events/{event['id']}/schedule").get_json()["meetings"]
+    return {**event, "meetings": meetings}
+
+
+def test_outcomes_feed_the_matcher_and_move_the_scene(
+    api: Any, scheduled: dict[str, Any], fetch: Any, db: Any
+) -> None:
+    event_id = scheduled["id"]
+    first, second, third = scheduled["meetings"][:3]
+    path = f"/events/{event_id}/meetings/{{}}/outcome"
+    missing = api.post(path.format(first["id"]), {"outcome": "signed"})
+    assert (
+        missing.status_code == 422 and "amount" in missing.get_json()["error"]["fields"]
+    )
+    assert api.post(path.format(first["id"]), {"outcome": "maybe"}).status_code == 422
+
+    signed = api.post(
+        path.format(first["id"]), {"outcome": "signed", "amount": "880000.00"}
+    )
+    assert signed.status_code == 200
+    assert fetch(Scene, first["scene_id"]).status == "contracted"
+    transitions = db.scalars(
+        sa.select(AuditEntry.after)
+        .where(
+            AuditEntry.object_type == "scene",
+            AuditEntry.object_id == first["scene_id"],
+            AuditEntry.action == "scene.transition",
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    assert transitions == ["matched", "contracted"]
+
+    no_interest = api.post(path.format(second["id"]), {"outcome": "no_interest"})
+    assert no_interest.status_code == 200, no_interest.get_json()
+    assert api.post(path.format(third["id"]), {"outcome": "no_show"}).status_code == 200
+    db.commit()  # end the read snapshot taken above
+    feedback = {
+        (f.scene_id, f.capability_id): f.relevant
+        for f in db.scalars(
+            sa.select(MatchFeedback).where(MatchFeedback.source == "event")
+        )
+    }
+    assert feedback == {
+        (first["scene_id"], first["capability_id"]): True,
+        (second["scene_id"], second["capability_id"]): False,
+    }
+    funnel = api.get(f"/events/{event_id}").get_json()["funnel"]
+    stages = {s["key"]: s["count"] for s in funnel["stages"]}
+    assert stages == {
+        "scheduled": len(scheduled["meetings"]),
+        "held": 2,
+        "interested": 1,
+        "intent": 1,
+        "signed": 1,
+    }
+    assert funnel["signed_amount"] == "880000.00"
+
+
+def test_outcomes_wait_for_the_event_day(
+    api: Any, room: dict[str, Any], row_counts: Any
+) -> None:
+    later = (wuxi_today() + timedelta(days=10)).isoformat()
+    event_id = api.post("/events", event_payload(date=later)).get_json()["id"]
+    api.post(
+        f"/events/{event_id}/participants",
+        {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
+    )
+    api.post(f"/events/{event_id}/proposals")
+    meeting = api.post(f"/events/{event_id}/schedule").get_json()["meetings"][0]
+    before = row_counts()
+    response = api.post(
+        f"/events/{event_id}/meetings/{meeting['id']}/outcome", {"outcome": "intent"}
+    )
+    assert response.status_code == 409
+    assert row_counts() == before
+
+
+# -- pages and files --------------------------------------------------------------
+def test_event_pages_schedule_workbook_and_agendas(
+    api: Any,
+    client: Any, login: Any, center: Any, scheduled: dict[str, Any], make_user: Any
+) -> None:
+    event_id = scheduled["id"]
+    login(center)
+    page = client.get(f"/events/{event_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "最优性差距" in text and "1号桌" in text
+    workbook = load_workbook(
+        BytesIO(client.get(f"/events/{event_id}/schedule.xlsx").data)
+    )
+    assert workbook.sheetnames == ["洽谈总表", "桌位总览"]
+    rows = list(workbook["洽谈总表"].iter_rows(min_row=3, values_only=True))
+    assert len(rows) == len(scheduled["meetings"])
+    assert {r[5] for r in rows} <= {t for t, _ in SCENE_TEXTS}
+    cards = client.get(f"/events/{event_id}/cards").get_data(as_text=True)
+    assert "1号桌" in cards and "print.js" in cards
+
+    participants = api.get(f"/events/{event_id}").get_json()["participants"]
+    vendor_part = next(
+        p for p in participants if p["capability_id"] == scheduled["capabilities"][0]
+    )
+    client.post("/logout", data={"csrf_token": "test-csrf-token"})
+    login(scheduled["vendor"])
+    agenda = client.get(f"/events/{event_id}/agenda/{vendor_part['id']}")
+    assert agenda.status_code == 200
+    assert CAPABILITY_TEXTS[0][0] in agenda.get_data(as_text=True)
+    foreign = next(
+        p for p in participants if p["capability_id"] == scheduled["capabilities"][3]
+    )
+    assert client.get(f"/events/{event_id}/agenda/{foreign['id']}").status_code == 404
+    assert client.get(f"/events/{event_id}/schedule.xlsx").status_code == 403
+
+
+def test_master_schedule_neutralises_formulas(
+    api: Any,
+    client: Any,
+    login: Any,
+    center: Any,
+    make_user: Any,
+    make_scene: Any,
+    make_capability: Any,
+) -> None:
+    scene = make_scene(
+        title='=HYPERLINK("http://x","无人机巡检")', description="用无人机对园区屋顶和周界做自动巡检，发现异常即时告警。"
+    )
+    capability = make_capability(title="+无人机巡检系统", description="无人机自动巡检系统，支持园区周界与屋顶的定时巡检和告警。")
+    event_id = api.post("/events", event_payload(min_score=0)).get_json()["id"]
+    api.post(
+        f"/events/{event_id}/participants",
+        {"scene_ids": [scene], "capability_ids": [capability]},
+    )
+    api.post(f"/events/{event_id}/proposals")
+    assert len(api.post(f"/events/{event_id}/schedule").get_json()["meetings"]) == 1
+    login(center)
+    workbook = load_workbook(
+        BytesIO(client.get(f"/events/{event_id}/schedule.xlsx").data)
+    )
+    row = next(workbook["洽谈总表"].iter_rows(min_row=3))
+    assert row[5].value.startswith("=HYPERLINK") and row[5].data_type == "s"
+    assert row[8].value == "+无人机巡检系统" and row[8].data_type == "s"
+
+
+def test_center_plans_an_event_through_the_pages(
+    client: Any, login: Any, center: Any, room: dict[str, Any], form_post: Any, db: Any
+) -> None:
+    login(center)
+    created = form_post(
+        "/events",
+        {
+            "name": "智慧水务场景对接会",
+            "domain": "城市治理",
+            "date": wuxi_today().isoformat(),
+            "venue": "无锡国际会议中心",
+            "session_start": ["09:00", "14:00"],
+            "session_end": ["10:00", "15:00"],
+            "meeting_minutes": "20",
+            "tables": "2",
+            "max_meetings_per_scene": "2",
+            "max_meetings_per_capability": "2",
+            "min_score": "0.05",
+        },
+    )
+    assert created.status_code == 302
+    detail = created.headers["Location"]
+    ids = " ".join(str(i) for i in room["scenes"])
+    form_post(
+        detail + "/participants",
+        {
+            "scene_ids": ids,
+            "capability_ids": ",".join(str(i) for i in room["capabilities"]),
+        },
+    )
+    form_post(detail + "/propose")
+    form_post(detail + "/schedule")
+    page = client.get(detail).get_data(as_text=True)
+    assert "已排期" in page and SCENE_TEXTS[0][0] in page
+    assert db.scalar(sa.select(sa.func.count()).select_from(EventMeeting)) > 0
+    refused = form_post(detail + "/participants", {"scene_ids": str(room["scenes"][0])})
+    assert "已是本次活动的参会方" in client.get(refused.headers["Location"]).get_data(
+        as_text=True
+    )
+    without_token = client.post(detail + "/schedule")
+    assert without_token.status_code in (400, 403)
