@@ -49,6 +49,10 @@ class Proposal:
         Score and number of every locked or eligible pairing (score >= min_score,
         not excluded), as if there were no limits: the page shows how far the
         proposal is from it.
+    best_within_capacity : float
+        The best total with the event's capacity but no per-participant limit
+        (locked pairings plus the best eligible ones): the distance to it is what
+        the per-scene and per-capability limits cost.
     optimality_gap : float
         How much score a better proposal could add at most, from the solver's
         bound; 0.0 when the proposal is proven optimal (the usual case).
@@ -64,6 +68,7 @@ class Proposal:
     total_score: float
     unconstrained_total: float
     unconstrained_count: int
+    best_within_capacity: float
     optimality_gap: float
     capacity: int
     capacity_binding: bool
@@ -193,7 +198,6 @@ def propose_pairings(
     ):
         if value < 0:
             raise PlanningError(f"{name}不能为负数")
-    rows = [(int(c.scene_id), int(c.capability_id), float(c.score)) for c in candidates]
     locked_pairs = sorted({(int(s), int(c)) for s, c in locked})
     excluded_pairs = {(int(s), int(c)) for s, c in excluded}
     for scene, capability in locked_pairs:
@@ -201,7 +205,7 @@ def propose_pairings(
             raise PlanningError(
                 f"配对既被锁定又被移除：场景 {scene} 与能力 {capability}"
             )
-    table = _CandidateTable(rows, locked_pairs)
+    table = _CandidateTable(list(candidates), locked_pairs)
     scores = table.score
     invalid = np.flatnonzero(~np.isfinite(scores))
     if invalid.size:
@@ -279,11 +283,16 @@ def propose_pairings(
     pairings = tuple(
         Candidate(*table.pair(i), float(scores[i])) for i in np.flatnonzero(chosen)
     )
+    room = max(0, capacity - len(locked_pairs))
+    best_free = np.sort(scores[eligible])[::-1][:room]
     return Proposal(
         pairings=pairings,
         total_score=math.fsum(p.score for p in pairings),
         unconstrained_total=math.fsum(scores[wanted].tolist()),
         unconstrained_count=int(wanted.sum()),
+        best_within_capacity=math.fsum(
+            [*scores[is_locked].tolist(), *best_free.tolist()]
+        ),
         optimality_gap=gap,
         capacity=capacity,
         capacity_binding=len(pairings) >= capacity and int(wanted.sum()) > capacity,
@@ -310,12 +319,21 @@ class _CandidateTable:
     rows are sorted by (scene id, capability id), whatever the input order.
     """
 
-    def __init__(self, rows: list[tuple[int, int, float]], locked: list[Pair]) -> None:
-        known = {(s, c) for s, c, _ in rows}
-        rows = rows + [(s, c, 0.0) for s, c in locked if (s, c) not in known]
-        scene_ids = np.array([r[0] for r in rows], dtype=np.int64)
-        capability_ids = np.array([r[1] for r in rows], dtype=np.int64)
-        score = np.array([r[2] for r in rows], dtype=np.float64)
+    def __init__(self, candidates: list[Candidate], locked: list[Pair]) -> None:
+        if locked:
+            wanted = set(locked)
+            known = {
+                key
+                for c in candidates
+                if (key := (c.scene_id, c.capability_id)) in wanted
+            }
+            candidates = candidates + [
+                Candidate(s, c, 0.0) for s, c in locked if (s, c) not in known
+            ]
+        n = len(candidates)
+        scene_ids = np.fromiter((c.scene_id for c in candidates), np.int64, n)
+        capability_ids = np.fromiter((c.capability_id for c in candidates), np.int64, n)
+        score = np.fromiter((c.score for c in candidates), np.float64, n)
         order = np.lexsort((capability_ids, scene_ids))
         self.scenes, self.scene = np.unique(scene_ids[order], return_inverse=True)
         self.capabilities, self.capability = np.unique(

@@ -1,9 +1,8 @@
 """Matchmaking events through the API and pages: plan, pair, schedule, outcomes."""
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -14,124 +13,6 @@ from marketplace.events.models import EventMeeting
 from marketplace.matches.models import MatchFeedback
 from marketplace.scenes.models import Scene
 
-SCENE_TEXTS = [
-    (
-        "惠山区低空物流无人机配送航线规划",
-        "在惠山区开通无人机配送航线，覆盖社区快递末端配送和医疗样本转运。",
-    ),
-    (
-        "太湖蓝藻水华无人机巡查与预警",
-        "利用无人机和多光谱遥感巡查太湖沿岸蓝藻水华，自动预警并推送到治理部门。",
-    ),
-    (
-        "新吴区工业园区无人机安防巡检",
-        "园区周界、屋顶光伏和危化品仓库的无人机自动巡检，发现异常即时告警。",
-    ),
-]
-CAPABILITY_TEXTS = [
-    (
-        "低空物流无人机配送系统",
-        "载重5公斤的物流无人机与航线规划调度平台，已在多地开通社区配送航线。",
-    ),
-    (
-        "多光谱遥感水质监测无人机",
-        "搭载多光谱相机的无人机，识别蓝藻水华与水体污染，生成预警报告。",
-    ),
-    (
-        "无人机自动机场与巡检平台",
-        "无人机自动机场，支持园区、光伏电站和仓库的定时自动巡检与异常告警。",
-    ),
-    ("智慧停车诱导系统", "城市停车场车位检测与诱导屏，提升停车周转率。"),
-]
-
-
-def wuxi_today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-def event_payload(**overrides: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "name": "2026年低空经济场景供需对接会",
-        "domain": "城市治理",
-        "date": wuxi_today().isoformat(),
-        "venue": "无锡市民中心",
-        "sessions": [
-            {"start": "09:00", "end": "10:00"},
-            {"start": "14:00", "end": "15:00"},
-        ],
-        "meeting_minutes": 20,
-        "tables": 2,
-        "max_meetings_per_scene": 2,
-        "max_meetings_per_capability": 2,
-        "min_score": 0.05,
-    }
-    payload.update(overrides)
-    return payload
-
-
-@pytest.fixture
-def center(make_user: Any) -> Any:
-    return make_user("center")
-
-
-@pytest.fixture
-def room(make_user: Any, make_scene: Any, make_capability: Any) -> dict[str, Any]:
-    """Three drone scenes from one unit and four capabilities from two vendors."""
-    unit, vendor, other_vendor = (
-        make_user("unit"),
-        make_user("vendor"),
-        make_user("vendor"),
-    )
-    scenes = [
-        make_scene(owner=unit, title=t, description=d, industries=["低空经济"])
-        for t, d in SCENE_TEXTS
-    ]
-    capabilities = [
-        make_capability(
-            owner=vendor if i < 2 else other_vendor,
-            title=t,
-            description=d,
-            industries=["低空经济"],
-        )
-        for i, (t, d) in enumerate(CAPABILITY_TEXTS)
-    ]
-    return {
-        "unit": unit,
-        "vendor": vendor,
-        "other_vendor": other_vendor,
-        "scenes": scenes,
-        "capabilities": capabilities,
-    }
-
-
-@pytest.fixture
-def api(client: Any, token_for: Any, center: Any) -> Any:
-    headers = token_for(center)
-
-    class Api:
-        def get(self, path: str, **kw: Any) -> Any:
-            return client.get("/api/v1" + path, headers=kw.pop("headers", headers))
-
-        def post(self, path: str, body: Any = None, **kw: Any) -> Any:
-            return client.post(
-                "/api/v1" + path, json=body or {}, headers=kw.pop("headers", headers)
-            )
-
-    return Api()
-
-
-@pytest.fixture
-def event(api: Any, room: dict[str, Any]) -> dict[str, Any]:
-    created = api.post("/events", event_payload())
-    assert created.status_code == 201, created.get_json()
-    event_id = created.get_json()["id"]
-    added = api.post(
-        f"/events/{event_id}/participants",
-        {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
-    )
-    assert added.status_code == 201, added.get_json()
-    return {"id": event_id, **created.get_json(), **room}
-
 
 def no_double_booking(meetings: list[dict[str, Any]]) -> None:
     for key in ("table", "scene_id", "capability_id"):
@@ -140,8 +21,8 @@ def no_double_booking(meetings: list[dict[str, Any]]) -> None:
 
 
 # -- creating an event ------------------------------------------------------------
-def test_center_creates_an_event_with_its_slots(api: Any) -> None:
-    response = api.post("/events", event_payload())
+def test_center_creates_an_event_with_its_slots(kit: Any, api: Any) -> None:
+    response = api.post("/events", kit.event_payload())
     assert response.status_code == 201
     body = response.get_json()
     assert body["status"] == "planning"
@@ -182,10 +63,15 @@ def test_center_creates_an_event_with_its_slots(api: Any) -> None:
     ],
 )
 def test_bad_events_are_refused_with_the_field_named(
-    api: Any, row_counts: Any, overrides: dict[str, Any], field: str, words: str
+    kit: Any,
+    api: Any,
+    row_counts: Any,
+    overrides: dict[str, Any],
+    field: str,
+    words: str,
 ) -> None:
     before = row_counts()
-    response = api.post("/events", event_payload(**overrides))
+    response = api.post("/events", kit.event_payload(**overrides))
     assert response.status_code == 422
     body = response.get_json()
     assert words in body["error"]["fields"][field]
@@ -193,13 +79,15 @@ def test_bad_events_are_refused_with_the_field_named(
 
 
 def test_only_the_center_creates_events(
-    client: Any, token_for: Any, make_user: Any
+    kit: Any, client: Any, token_for: Any, make_user: Any
 ) -> None:
     response = client.post(
-        "/api/v1/events", json=event_payload(), headers=token_for(make_user("vendor"))
+        "/api/v1/events",
+        json=kit.event_payload(),
+        headers=token_for(make_user("vendor")),
     )
     assert response.status_code == 403
-    assert client.post("/api/v1/events", json=event_payload()).status_code == 401
+    assert client.post("/api/v1/events", json=kit.event_payload()).status_code == 401
 
 
 # -- participants -----------------------------------------------------------------
@@ -250,11 +138,14 @@ def test_unpublished_items_cannot_take_part(
 
 
 def test_suggestions_invite_fitting_vendors(
-    api: Any, room: dict[str, Any], make_capability: Any
+    kit: Any, api: Any, room: dict[str, Any], make_capability: Any
 ) -> None:
-    event_id = api.post("/events", event_payload()).get_json()["id"]
+    event_id = api.post("/events", kit.event_payload()).get_json()["id"]
     api.post(f"/events/{event_id}/participants", {"scene_ids": room["scenes"][:2]})
-    far = make_capability(title="中小学智慧食堂管理", description="中小学校食堂食材溯源、明厨亮灶与营养配餐管理平台，已在多所学校使用。")
+    far = make_capability(
+        title="中小学智慧食堂管理",
+        description="中小学校食堂食材溯源、明厨亮灶与营养配餐管理平台，已在多所学校使用。",
+    )
     found = api.get(f"/events/{event_id}/suggestions").get_json()
     ids = [s["id"] for s in found["capabilities"]]
     assert ids[0] in room["capabilities"][:2]
@@ -476,13 +367,6 @@ def test_vendor_sees_only_its_own_invitations_and_answers_them(
 
 
 # -- outcomes ---------------------------------------------------------------------
-@pytest.fixture
-def scheduled(api: Any, event: dict[str, Any]) -> dict[str, Any]:
-    api.post(f"/events/{event['id']}/proposals")
-    meetings = api.post(f"/events/{event['id']}/schedule").get_json()["meetings"]
-    return {**event, "meetings": meetings}
-
-
 def test_outcomes_feed_the_matcher_and_move_the_scene(
     api: Any, scheduled: dict[str, Any], fetch: Any, db: Any
 ) -> None:
@@ -538,10 +422,10 @@ def test_outcomes_feed_the_matcher_and_move_the_scene(
 
 
 def test_outcomes_wait_for_the_event_day(
-    api: Any, room: dict[str, Any], row_counts: Any
+    kit: Any, api: Any, room: dict[str, Any], row_counts: Any
 ) -> None:
-    later = (wuxi_today() + timedelta(days=10)).isoformat()
-    event_id = api.post("/events", event_payload(date=later)).get_json()["id"]
+    later = (kit.wuxi_today() + timedelta(days=10)).isoformat()
+    event_id = api.post("/events", kit.event_payload(date=later)).get_json()["id"]
     api.post(
         f"/events/{event_id}/participants",
         {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
@@ -558,8 +442,13 @@ def test_outcomes_wait_for_the_event_day(
 
 # -- pages and files --------------------------------------------------------------
 def test_event_pages_schedule_workbook_and_agendas(
+    kit: Any,
     api: Any,
-    client: Any, login: Any, center: Any, scheduled: dict[str, Any], make_user: Any
+    client: Any,
+    login: Any,
+    center: Any,
+    scheduled: dict[str, Any],
+    make_user: Any,
 ) -> None:
     event_id = scheduled["id"]
     login(center)
@@ -573,7 +462,7 @@ def test_event_pages_schedule_workbook_and_agendas(
     assert workbook.sheetnames == ["洽谈总表", "桌位总览"]
     rows = list(workbook["洽谈总表"].iter_rows(min_row=3, values_only=True))
     assert len(rows) == len(scheduled["meetings"])
-    assert {r[5] for r in rows} <= {t for t, _ in SCENE_TEXTS}
+    assert {r[5] for r in rows} <= {t for t, _ in kit.scene_texts}
     cards = client.get(f"/events/{event_id}/cards").get_data(as_text=True)
     assert "1号桌" in cards and "print.js" in cards
 
@@ -585,7 +474,7 @@ def test_event_pages_schedule_workbook_and_agendas(
     login(scheduled["vendor"])
     agenda = client.get(f"/events/{event_id}/agenda/{vendor_part['id']}")
     assert agenda.status_code == 200
-    assert CAPABILITY_TEXTS[0][0] in agenda.get_data(as_text=True)
+    assert kit.capability_texts[0][0] in agenda.get_data(as_text=True)
     foreign = next(
         p for p in participants if p["capability_id"] == scheduled["capabilities"][3]
     )
@@ -594,6 +483,7 @@ def test_event_pages_schedule_workbook_and_agendas(
 
 
 def test_master_schedule_neutralises_formulas(
+    kit: Any,
     api: Any,
     client: Any,
     login: Any,
@@ -603,10 +493,14 @@ def test_master_schedule_neutralises_formulas(
     make_capability: Any,
 ) -> None:
     scene = make_scene(
-        title='=HYPERLINK("http://x","无人机巡检")', description="用无人机对园区屋顶和周界做自动巡检，发现异常即时告警。"
+        title='=HYPERLINK("http://x","无人机巡检")',
+        description="用无人机对园区屋顶和周界做自动巡检，发现异常即时告警。",
     )
-    capability = make_capability(title="+无人机巡检系统", description="无人机自动巡检系统，支持园区周界与屋顶的定时巡检和告警。")
-    event_id = api.post("/events", event_payload(min_score=0)).get_json()["id"]
+    capability = make_capability(
+        title="+无人机巡检系统",
+        description="无人机自动巡检系统，支持园区周界与屋顶的定时巡检和告警。",
+    )
+    event_id = api.post("/events", kit.event_payload(min_score=0)).get_json()["id"]
     api.post(
         f"/events/{event_id}/participants",
         {"scene_ids": [scene], "capability_ids": [capability]},
@@ -623,7 +517,13 @@ def test_master_schedule_neutralises_formulas(
 
 
 def test_center_plans_an_event_through_the_pages(
-    client: Any, login: Any, center: Any, room: dict[str, Any], form_post: Any, db: Any
+    kit: Any,
+    client: Any,
+    login: Any,
+    center: Any,
+    room: dict[str, Any],
+    form_post: Any,
+    db: Any,
 ) -> None:
     login(center)
     created = form_post(
@@ -631,7 +531,7 @@ def test_center_plans_an_event_through_the_pages(
         {
             "name": "智慧水务场景对接会",
             "domain": "城市治理",
-            "date": wuxi_today().isoformat(),
+            "date": kit.wuxi_today().isoformat(),
             "venue": "无锡国际会议中心",
             "session_start": ["09:00", "14:00"],
             "session_end": ["10:00", "15:00"],
@@ -655,7 +555,7 @@ def test_center_plans_an_event_through_the_pages(
     form_post(detail + "/propose")
     form_post(detail + "/schedule")
     page = client.get(detail).get_data(as_text=True)
-    assert "已排期" in page and SCENE_TEXTS[0][0] in page
+    assert "已排期" in page and kit.scene_texts[0][0] in page
     assert db.scalar(sa.select(sa.func.count()).select_from(EventMeeting)) > 0
     refused = form_post(detail + "/participants", {"scene_ids": str(room["scenes"][0])})
     assert "已是本次活动的参会方" in client.get(refused.headers["Location"]).get_data(

@@ -442,7 +442,11 @@ def test_the_proposal_is_as_good_as_brute_force_and_within_every_limit(problem):
         if (p.scene_id, p.capability_id) not in problem["locked"]:
             assert p.score >= problem["min_score"] and p.score > 0
     assert chosen == sorted(chosen)
-    assert proposal.unconstrained_total >= proposal.total_score - 1e-9
+    assert (
+        proposal.unconstrained_total + 1e-9
+        >= proposal.best_within_capacity
+        >= proposal.total_score - 1e-9
+    )
 
 
 @FAST
@@ -470,6 +474,7 @@ def test_the_proposal_is_not_greedy():
     assert proposal.total_score == pytest.approx(1.65)
     assert proposal.unconstrained_total == pytest.approx(2.55)
     assert proposal.unconstrained_count == 3
+    assert proposal.best_within_capacity == pytest.approx(2.55)
     assert proposal.scenes_at_limit == (1,)
     assert proposal.capabilities_at_limit == (1,)
     assert not proposal.capacity_binding
@@ -488,6 +493,7 @@ def test_capacity_and_min_score_bound_the_proposal():
     assert proposal.capacity_binding
     assert "会面总数已达活动容量" in proposal.binding[0]
     assert proposal.unconstrained_count == 20
+    assert proposal.best_within_capacity == pytest.approx(proposal.total_score)
 
 
 def test_limits_are_capped_by_the_slots_a_participant_can_attend():
