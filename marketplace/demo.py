@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -18,7 +19,7 @@ from marketplace.matches.models import bump_index_version
 from marketplace.organizations.credit_code import check_character
 from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
-from marketplace.taxonomy import load_seed_taxonomy
+from marketplace.taxonomy import get_taxonomy, load_seed_taxonomy
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "seed_data" / "demo"
 DEMO_PASSWORD = "demo-2026"
@@ -56,7 +57,91 @@ def load_demo(session: orm.Session, *, now: datetime) -> dict[str, int]:
     if counts["场景机会"] or counts["场景能力"]:
         bump_index_version(session, "scenes")
         bump_index_version(session, "capabilities")
+    counts["对接活动"] = _load_event(session, now)
     return counts
+
+
+DEMO_EVENT = "2026年低空经济与城市治理场景供需对接会"
+
+
+def _load_event(session: orm.Session, now: datetime) -> int:
+    """One planned and scheduled event, so its pages have something to show.
+
+    It goes through the same services as the center's clicks (invite, propose,
+    schedule); the demo unit's and vendor's items are among the participants so
+    those logins see their invitations.
+    """
+    from marketplace.events import services as events
+    from marketplace.events.models import Event
+
+    if session.scalar(sa.select(Event.id).where(Event.name == DEMO_EVENT)):
+        return 0
+    center = session.scalar(sa.select(User).where(User.username == "center"))
+    logins = {
+        u.username: u
+        for u in session.scalars(
+            sa.select(User).where(User.username.in_(["unit", "vendor"]))
+        )
+    }
+    if center is None or len(logins) < 2:
+        return 0
+    domain = "城市治理"
+    scenes = session.scalars(
+        sa.select(Scene)
+        .where(Scene.status == "published", Scene.domain == domain)
+        .order_by(
+            (Scene.organization_id == logins["unit"].organization_id).desc(), Scene.id
+        )
+        .limit(10)
+    ).all()
+    capabilities = [
+        c
+        for c in session.scalars(
+            sa.select(Capability)
+            .where(Capability.status == "published")
+            .order_by(
+                (Capability.organization_id == logins["vendor"].organization_id).desc(),
+                Capability.id,
+            )
+        )
+        if domain in c.domains
+    ][:20]
+    if not scenes or not capabilities:
+        return 0
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    event = events.create_event(
+        session,
+        center,
+        {
+            "name": DEMO_EVENT,
+            "domain": domain,
+            "date": (today + timedelta(days=14)).isoformat(),
+            "venue": "无锡市民中心 3号会议厅",
+            "sessions": [
+                {"start": "09:00", "end": "11:40"},
+                {"start": "14:00", "end": "16:40"},
+            ],
+            "meeting_minutes": 20,
+            "tables": 6,
+            "max_meetings_per_scene": 4,
+            "max_meetings_per_capability": 3,
+            "min_score": 0.15,
+        },
+        get_taxonomy(session),
+        now=now,
+        today=today,
+    )
+    events.add_participants(
+        session,
+        center,
+        event.id,
+        [s.id for s in scenes],
+        [c.id for c in capabilities],
+        now=now,
+    )
+    events.propose_pairings(session, center, event.id, now=now)
+    events.schedule_event(session, center, event.id, now=now)
+    return 1
 
 
 def _load_organizations(session: orm.Session, now: datetime) -> int:

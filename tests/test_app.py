@@ -8,6 +8,7 @@ from apscheduler.triggers.cron import CronTrigger
 from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.capabilities.models import Capability
+from marketplace.events.models import Event, EventMeeting
 from marketplace.scenes.models import Scene
 from marketplace.scheduler import JOBS, build_scheduler
 
@@ -23,9 +24,10 @@ def test_every_endpoint_declares_who_may_call_it(app):
 
 
 def openapi_path(rule: str) -> str:
-    """Flask's <int:scene_id> is the document's {id}; other parameters keep names."""
-    rule = re.sub(r"<int:\w+>", "{id}", rule)
-    return re.sub(r"<(\w+)>", r"{\1}", rule)
+    """Flask's first <int:scene_id> is the document's {id}; later parameters keep
+    their names ({participant_id})."""
+    rule = re.sub(r"<int:\w+>", "{id}", rule, count=1)
+    return re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule)
 
 
 def test_openapi_documents_exactly_the_api_routes(app, client):
@@ -105,17 +107,18 @@ def test_load_demo_loads_the_city_and_adds_nothing_the_second_time(app, db):
     assert first.exit_code == 0, first.output
     counts = {
         model.__name__: db.scalar(sa.select(sa.func.count()).select_from(model))
-        for model in (Scene, Capability, User)
+        for model in (Scene, Capability, User, Event)
     }
     assert counts["Scene"] >= 150 and counts["Capability"] >= 400
     districts = db.scalars(sa.text("SELECT DISTINCT district FROM organizations")).all()
     assert len(districts) == 8
+    assert db.scalar(sa.select(sa.func.count()).select_from(EventMeeting)) > 10
     second = runner.invoke(args=["load-demo"])
     assert second.exit_code == 0
     db.expire_all()
     assert {
         model.__name__: db.scalar(sa.select(sa.func.count()).select_from(model))
-        for model in (Scene, Capability, User)
+        for model in (Scene, Capability, User, Event)
     } == counts
 
 
