@@ -434,6 +434,9 @@ def _cancel_pairings_of(
             EventPairing.status != "removed",
         )
     ).all()
+    pairings = [
+        p for p in pairings if not _has_outcome(session, participant.event_id, p)
+    ]
     for pairing in pairings:
         pairing.status = "removed"
     session.execute(
@@ -769,6 +772,8 @@ def proposal_summary(proposal: planner.Proposal, now: datetime) -> dict[str, Any
         "total_score": round(proposal.total_score, 4),
         "unconstrained_total": round(proposal.unconstrained_total, 4),
         "unconstrained_pairings": proposal.unconstrained_count,
+        "best_within_capacity": round(proposal.best_within_capacity, 4),
+        "binding": list(proposal.binding),
         "optimality_gap": proposal.optimality_gap,
         "at": now.isoformat(),
     }
@@ -815,6 +820,8 @@ def change_pairing(
         )
     if action == "restore":
         _check_limits_with(session, event, pairing.scene_id, pairing.capability_id)
+    if action == "remove" and _has_outcome(session, event.id, pairing):
+        raise Conflict("这场洽谈已有结果，不能移除", code="pairing_has_outcome")
     before = pairing.status
     pairing.status = target
     if target == "removed":
@@ -839,6 +846,21 @@ def change_pairing(
         details={"scene_id": pairing.scene_id, "capability_id": pairing.capability_id},
     )
     return pairing
+
+
+def _has_outcome(session: orm.Session, event_id: int, pairing: EventPairing) -> bool:
+    return bool(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(EventMeeting)
+            .where(
+                EventMeeting.event_id == event_id,
+                EventMeeting.scene_id == pairing.scene_id,
+                EventMeeting.capability_id == pairing.capability_id,
+                EventMeeting.outcome.is_not(None),
+            )
+        )
+    )
 
 
 def _check_limits_with(
@@ -953,12 +975,16 @@ def schedule_event(
     slots = event_slots(event)
     available = _available_slots(event)
     current = meetings_of(session, event)
+    # A meeting with an outcome took place: it keeps its place whatever its pairing.
+    held = [m for m in current if m.outcome is not None]
+    active = {(p.scene_id, p.capability_id) for p in pairings}
+    pairs = sorted(active | {(m.scene_id, m.capability_id) for m in held})
     previous = {
         (m.scene_id, m.capability_id): (m.slot, m.table_number) for m in current
     }
     try:
         result = planner.schedule_meetings(
-            [(p.scene_id, p.capability_id) for p in pairings],
+            pairs,
             slots=len(slots),
             tables=event.tables,
             scene_slots={
@@ -980,9 +1006,7 @@ def schedule_event(
     event.schedule_report = {
         "meetings": len(result.meetings),
         "slots_used": result.slots_used,
-        "minimum_slots": planner.minimum_slots(
-            [(p.scene_id, p.capability_id) for p in pairings], event.tables
-        ),
+        "minimum_slots": planner.minimum_slots(pairs, event.tables),
         "unscheduled": [
             {
                 "scene_id": u.scene_id,
@@ -990,6 +1014,11 @@ def schedule_event(
                 "reason": u.reason,
             }
             for u in result.unscheduled
+        ],
+        "cancelled": [
+            {"scene_id": m.scene_id, "capability_id": m.capability_id}
+            for m in result.dropped
+            if (m.scene_id, m.capability_id) not in active
         ],
         "moved": [
             {
@@ -1103,6 +1132,7 @@ def schedule_json(session: orm.Session, event: Event) -> dict[str, Any]:
         ],
         "unscheduled": list(event.schedule_report.get("unscheduled", [])),
         "moved": list(event.schedule_report.get("moved", [])),
+        "cancelled": list(event.schedule_report.get("cancelled", [])),
         "slots_used": event.schedule_report.get("slots_used"),
         "minimum_slots": event.schedule_report.get("minimum_slots"),
     }

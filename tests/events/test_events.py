@@ -563,3 +563,35 @@ def test_center_plans_an_event_through_the_pages(
     )
     without_token = client.post(detail + "/schedule")
     assert without_token.status_code in (400, 403)
+
+
+def test_a_meeting_with_an_outcome_stays_put(
+    api: Any, scheduled: dict[str, Any]
+) -> None:
+    event_id = scheduled["id"]
+    held = scheduled["meetings"][0]
+    api.post(
+        f"/events/{event_id}/meetings/{held['id']}/outcome", {"outcome": "follow_up"}
+    )
+    pairing = next(
+        p
+        for p in api.get(f"/events/{event_id}").get_json()["pairings"]
+        if (p["scene_id"], p["capability_id"])
+        == (held["scene_id"], held["capability_id"])
+    )
+    refused = api.post(
+        f"/events/{event_id}/pairings/{pairing['id']}", {"action": "remove"}
+    )
+    assert refused.status_code == 409
+    again = api.post(f"/events/{event_id}/schedule").get_json()
+    kept = next(
+        m
+        for m in again["meetings"]
+        if m["scene_id"] == held["scene_id"]
+        and m["capability_id"] == held["capability_id"]
+    )
+    assert (kept["slot"], kept["table"], kept["outcome"]) == (
+        held["slot"],
+        held["table"],
+        "follow_up",
+    )
