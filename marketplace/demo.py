@@ -94,20 +94,27 @@ def _load_event(session: orm.Session, now: datetime) -> int:
         )
         .limit(10)
     ).all()
-    capabilities = [
+    in_domain = [
         c
         for c in session.scalars(
             sa.select(Capability)
             .where(Capability.status == "published")
-            .order_by(
-                (Capability.organization_id == logins["vendor"].organization_id).desc(),
-                Capability.id,
-            )
+            .order_by(Capability.id)
         )
         if domain in c.domains
-    ][:20]
-    if not scenes or not capabilities:
+    ]
+    if not scenes or not in_domain:
         return 0
+    # The vendors that fit these scenes best, and the demo vendor's two best items.
+    best = events.score_matrix(session, scenes, in_domain).max(axis=0)
+    ranked = sorted(range(len(in_domain)), key=lambda j: (-best[j], in_domain[j].id))
+    own = [
+        j
+        for j in ranked
+        if in_domain[j].organization_id == logins["vendor"].organization_id
+    ]
+    chosen = sorted(set(ranked[:18]) | set(own[:2]))
+    capabilities = [in_domain[j] for j in chosen]
     today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
     event = events.create_event(
         session,
@@ -125,7 +132,7 @@ def _load_event(session: orm.Session, now: datetime) -> int:
             "tables": 6,
             "max_meetings_per_scene": 4,
             "max_meetings_per_capability": 3,
-            "min_score": 0.15,
+            "min_score": 0.3,
         },
         get_taxonomy(session),
         now=now,

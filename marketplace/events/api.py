@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from marketplace.accounts.auth import current_actor
 from marketplace.api import json_body
@@ -10,6 +10,7 @@ from marketplace.clock import local_today, utcnow
 from marketplace.db import get_session
 from marketplace.errors import Invalid
 from marketplace.events import services
+from marketplace.matches.index import get_indexes
 from marketplace.policy import SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
 
@@ -151,7 +152,9 @@ def availability(event_id: int, participant_id: int) -> Any:
 def suggestions(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
     event = services.get_event(session, actor, event_id)
-    found = services.suggest_invitations(session, event)
+    found = services.suggest_invitations(
+        session, event, get_indexes(current_app), now=utcnow()
+    )
     return jsonify(
         {
             side: [

@@ -36,14 +36,19 @@ from marketplace.events.timetable import (
 )
 from marketplace.items.fields import Field, parse_fields
 from marketplace.items.services import apply_transition
-from marketplace.matches.index import capability_item, current_weights, scene_item
+from marketplace.matches.index import (
+    LiveIndex,
+    capability_item,
+    current_weights,
+    scene_item,
+)
 from marketplace.matches.models import MatchFeedback
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
 from marketplace.search import get_tokenizer
 from marketplace.taxonomy import Taxonomy
-from matching import Matcher
+from matching import Item, Matcher
 
 # Items that may take part: published, or already in talks with someone.
 JOINABLE_STATUSES = ("published", "matched")
@@ -579,68 +584,78 @@ class Suggestion:
 
 
 def suggest_invitations(
-    session: orm.Session, event: Event, *, limit: int = 20
+    session: orm.Session,
+    event: Event,
+    indexes: Mapping[str, LiveIndex],
+    *,
+    now: datetime,
+    limit: int = 20,
 ) -> dict[str, list[Suggestion]]:
     """Vendors to invite for the event's scenes, and scenes for its vendors.
 
-    Candidates are the published items of the event's domain not yet taking part,
-    scored against the participants on the other side; each keeps its best score
-    and the participants it fits best.
+    Each participant asks the live match index (the one behind the match pages) for
+    its best counterparts not yet taking part; a candidate keeps its best score and
+    the participants it fits best.
     """
     taking_part = participants_of(event)
     scenes = [p.scene for p in taking_part if p.scene is not None]
     capabilities = [p.capability for p in taking_part if p.capability is not None]
-    result: dict[str, list[Suggestion]] = {"capabilities": [], "scenes": []}
-    if scenes:
-        candidates = session.scalars(
-            sa.select(Capability).where(
-                Capability.status.in_(JOINABLE_STATUSES),
-                Capability.id.not_in([c.id for c in capabilities] or [0]),
-            )
-        ).all()
-        candidates = [c for c in candidates if event.domain in c.domains]
-        result["capabilities"] = _best_for(session, scenes, candidates, "supply", limit)
-    if capabilities:
-        candidates = session.scalars(
-            sa.select(Scene).where(
-                Scene.status.in_(JOINABLE_STATUSES),
-                Scene.domain == event.domain,
-                Scene.id.not_in([s.id for s in scenes] or [0]),
-            )
-        ).all()
-        result["scenes"] = _best_for(
-            session, list(candidates), capabilities, "demand", limit
-        )
-    return result
+    return {
+        "capabilities": _best_for(
+            session,
+            indexes["capabilities"],
+            Capability,
+            [(s.title, scene_item(s)) for s in scenes],
+            {str(c.id) for c in capabilities},
+            now,
+            limit,
+        ),
+        "scenes": _best_for(
+            session,
+            indexes["scenes"],
+            Scene,
+            [(c.title, capability_item(c)) for c in capabilities],
+            {str(s.id) for s in scenes},
+            now,
+            limit,
+        ),
+    }
 
 
 def _best_for(
     session: orm.Session,
-    scenes: Sequence[Scene],
-    capabilities: Sequence[Capability],
-    side: str,
+    index: LiveIndex,
+    model: Any,
+    participants: list[tuple[str, Item]],
+    present: set[str],
+    now: datetime,
     limit: int,
 ) -> list[Suggestion]:
-    if not scenes or not capabilities:
+    if not participants:
         return []
-    scores = score_matrix(session, scenes, capabilities)
-    if side == "supply":
-        items, others, matrix = capabilities, scenes, scores.T
-    else:
-        items, others, matrix = scenes, capabilities, scores
-    best = matrix.max(axis=1)
-    order = sorted(range(len(items)), key=lambda i: (-best[i], items[i].id))[:limit]
-    suggestions = []
-    for i in order:
-        top = np.argsort(-matrix[i], kind="stable")[:3]
-        suggestions.append(
-            Suggestion(
-                items[i],
-                round(float(best[i]), 4),
-                tuple(others[j].title for j in top if matrix[i, j] > 0),
+    index.refresh(session, now)
+    fits: dict[int, list[tuple[float, str]]] = {}
+    for title, item in participants:
+        for match in index.rank(item, limit, exclude=frozenset(present)):
+            fits.setdefault(int(match.supply_id), []).append((match.score, title))
+    best = sorted(fits, key=lambda i: (-max(fits[i])[0], i))[:limit]
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            sa.select(model).where(
+                model.id.in_(best), model.status.in_(JOINABLE_STATUSES)
             )
         )
-    return suggestions
+    }
+    return [
+        Suggestion(
+            rows[i],
+            round(max(fits[i])[0], 4),
+            tuple(title for _, title in sorted(fits[i], reverse=True)[:3]),
+        )
+        for i in best
+        if i in rows
+    ]
 
 
 def score_matrix(

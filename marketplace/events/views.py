@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -21,6 +22,7 @@ from marketplace.errors import DomainError
 from marketplace.events import services
 from marketplace.events.exports import write_master_schedule
 from marketplace.events.models import OUTCOMES
+from marketplace.matches.index import get_indexes
 from marketplace.policy import SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
 
@@ -134,7 +136,9 @@ def detail(event_id: int) -> Any:
         meetings=meetings,
         grid=grid,
         titles=titles,
-        suggestions=services.suggest_invitations(session, event, limit=10)
+        suggestions=services.suggest_invitations(
+            session, event, get_indexes(current_app), now=utcnow(), limit=10
+        )
         if services.can_manage(actor)
         else {},
         funnel=services.funnel(session, event),
