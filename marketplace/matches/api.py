@@ -2,18 +2,21 @@
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
+from marketplace import policy
 from marketplace.accounts.auth import current_actor
 from marketplace.api import json_body
+from marketplace.capabilities.models import Capability
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.db import get_session, utcnow
 from marketplace.errors import Invalid
 from marketplace.items.fields import parse_fields
 from marketplace.items.services import ItemKind
-from marketplace.matches import services
+from marketplace.matches import answers, services
 from marketplace.matches.index import get_indexes
 from marketplace.policy import PUBLIC, access
+from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
 from marketplace.taxonomy import get_taxonomy
 
@@ -31,32 +34,44 @@ def _proposal_json(proposal: services.Proposal, id_field: str) -> dict[str, Any]
     }
 
 
+def _answer(kind: str, item_id: int, id_field: str) -> Response:
+    """Proposals for one item; public answers are reused while still valid."""
+    session, actor = get_session(), current_actor()
+    k = services.parse_k(request.args.get("k"))
+    indexes = get_indexes(current_app)
+    finder, index, model = {
+        "scene": (services.matches_for_scene, indexes["capabilities"], Scene),
+        "capability": (services.matches_for_capability, indexes["scenes"], Capability),
+    }[kind]
+
+    def compute() -> bytes:
+        proposals = finder(session, actor, item_id, k, indexes, now=utcnow())
+        items = [_proposal_json(p, id_field) for p in proposals]
+        return current_app.json.dumps({"items": items}).encode()
+
+    body = answers.answer(
+        answers.get_answer_cache(current_app),
+        session,
+        (kind, item_id, k),
+        model,
+        index,
+        # The center's answers carry its own feedback marks.
+        shareable=not policy.can(actor, "item.review"),
+        compute=compute,
+    )
+    return Response(body, mimetype="application/json")
+
+
 @bp.get("/scenes/<int:scene_id>/matches")
 @access(PUBLIC)
 def scene_matches(scene_id: int) -> Any:
-    proposals = services.matches_for_scene(
-        get_session(),
-        current_actor(),
-        scene_id,
-        services.parse_k(request.args.get("k")),
-        get_indexes(current_app),
-        now=utcnow(),
-    )
-    return jsonify({"items": [_proposal_json(p, "capability_id") for p in proposals]})
+    return _answer("scene", scene_id, "capability_id")
 
 
 @bp.get("/capabilities/<int:capability_id>/matches")
 @access(PUBLIC)
 def capability_matches(capability_id: int) -> Any:
-    proposals = services.matches_for_capability(
-        get_session(),
-        current_actor(),
-        capability_id,
-        services.parse_k(request.args.get("k")),
-        get_indexes(current_app),
-        now=utcnow(),
-    )
-    return jsonify({"items": [_proposal_json(p, "scene_id") for p in proposals]})
+    return _answer("capability", capability_id, "scene_id")
 
 
 @bp.post("/matches/feedback")

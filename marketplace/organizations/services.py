@@ -9,6 +9,7 @@ from sqlalchemy import orm
 from marketplace import audit, policy
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.items.fields import Field, parse_fields
+from marketplace.matches.models import bump_index_version
 from marketplace.organizations.credit_code import credit_code_problem, normalize
 from marketplace.organizations.models import Organization
 from marketplace.taxonomy import get_taxonomy
@@ -89,6 +90,10 @@ def update_organization(
     policy.require(actor, "organization.edit", organization)
     values = _parse(session, payload, partial=True)
     _check_unique(session, values, organization.id)
+    if values.get("name", organization.name) != organization.name:
+        # Match answers show the organization's name: retire the stored ones.
+        bump_index_version(session, "scenes")
+        bump_index_version(session, "capabilities")
     for name, value in values.items():
         setattr(organization, name, value)
     audit.record(

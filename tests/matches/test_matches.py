@@ -254,3 +254,46 @@ def test_owner_sees_new_strong_matches(
     login(unit)
     page = client.get("/my").get_data(as_text=True)
     assert "新的强匹配" in page and "电梯困人智能识别与物联网监测终端" in page
+
+
+def test_repeated_answers_are_reused_until_something_they_depend_on_changes(
+    app, client, make_scene, make_capability, make_user, token_for, db
+):
+    from marketplace.matches.answers import get_answer_cache
+    from marketplace.scenes.models import Scene
+
+    unit, vendor, center = make_user("unit"), make_user("vendor"), make_user("center")
+    scene_id = make_scene(owner=unit, **ELEVATOR_SCENE)
+    capability_id = make_capability(owner=vendor)
+    path = f"/api/v1/scenes/{scene_id}/matches"
+    first = client.get(path).data
+    assert client.get(path).data == first
+    cache = get_answer_cache(app)
+    assert ("scene", scene_id, 10) in cache.entries
+
+    # The vendor's organization is renamed by an admin: the answer shows the new name.
+    admin = make_user("admin")
+    renamed = client.patch(
+        f"/api/v1/organizations/{vendor.organization_id}",
+        json={"name": "无锡改名后的物联科技有限公司"},
+        headers=token_for(admin),
+    )
+    assert renamed.status_code == 200, renamed.get_json()
+    names = [i["organization_name"] for i in matches(client, path)]
+    assert names == ["无锡改名后的物联科技有限公司"]
+
+    # The center's answer carries its marks and is not what the public gets.
+    marked = client.post(
+        "/api/v1/matches/feedback",
+        json={"scene_id": scene_id, "capability_id": capability_id, "relevant": True},
+        headers=token_for(center),
+    )
+    assert marked.status_code in (200, 201)
+    assert matches(client, path, token_for(center))[0]["feedback"] is True
+    assert matches(client, path)[0]["feedback"] is None
+
+    # The scene is withdrawn: the stored answer is not served; the public gets 404.
+    scene = db.get(Scene, scene_id)
+    scene.status = "withdrawn"
+    db.commit()
+    assert client.get(path).status_code == 404

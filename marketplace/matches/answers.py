@@ -1,0 +1,118 @@
+"""Finished match answers (JSON bytes) per process, checked with one query.
+
+Most match requests repeat: the same public scene's proposals, asked by many
+visitors. An answer depends only on the item (its status and last edit), the state
+of this process's index and the weights, so a stored answer is served again after
+one indexed SELECT confirms all three; anything else recomputes. The center's
+answers carry its own feedback marks and are never shared.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from marketplace.items.workflow import PUBLIC_STATUSES
+from marketplace.matches.index import LiveIndex
+from marketplace.matches.models import IndexVersion
+
+ANSWERS_PER_PROCESS = 10_000
+
+Stamp = tuple[Any, ...]
+
+
+class AnswerCache:
+    """A bounded map from (kind, item id, k) to (stamp, body), least recent out."""
+
+    def __init__(self, size: int = ANSWERS_PER_PROCESS) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[tuple[str, int, int], tuple[Stamp, bytes]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: tuple[str, int, int], stamp: Stamp) -> bytes | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != stamp:
+                return None
+            self.entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple[str, int, int], stamp: Stamp, body: bytes) -> None:
+        with self.lock:
+            self.entries[key] = (stamp, body)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _version(kind: str) -> Any:
+    return (
+        sa.select(IndexVersion.version)
+        .where(IndexVersion.kind == kind)
+        .scalar_subquery()
+    )
+
+
+def item_stamp(
+    session: orm.Session, model: Any, item_id: int, index: LiveIndex
+) -> Stamp | None:
+    """What a public answer for the item depends on, read in one query; None when
+    the item is not public (its answer is then not shared)."""
+    row = session.execute(
+        sa.select(
+            model.status,
+            model.updated_at,
+            _version(index.spec.name),
+            _version("weights"),
+        ).where(model.id == item_id)
+    ).first()
+    if row is None or row[0] not in PUBLIC_STATUSES:
+        return None
+    return (row[0], row[1], row[2] or 0, row[3] or 0)
+
+
+def answer(
+    cache: AnswerCache,
+    session: orm.Session,
+    key: tuple[str, int, int],
+    model: Any,
+    index: LiveIndex,
+    *,
+    shareable: bool,
+    compute: Callable[[], bytes],
+) -> bytes:
+    """The stored answer when still valid, else `compute()` (stored if shareable).
+
+    The index's in-process `state` is part of the stamp, so a refit or a refresh
+    in this process also retires the answers built before it.
+    """
+    if not shareable:
+        return compute()
+    stamp = item_stamp(session, model, key[1], index)
+    if stamp is not None and stamp[2:] == (index.version, index.weights_version):
+        found = cache.get(key, (*stamp, index.state))
+        if found is not None:
+            return found
+    state = index.state
+    body = compute()
+    # Only store what was computed against exactly the versions read above, by an
+    # index that did not change meanwhile.
+    if (
+        stamp is not None
+        and stamp[2:] == (index.version, index.weights_version)
+        and index.state == state
+    ):
+        cache.put(key, (*stamp, state), body)
+    return body
+
+
+def get_answer_cache(app: Any) -> AnswerCache:
+    cache = app.extensions.get("match_answers")
+    if cache is None:
+        cache = app.extensions["match_answers"] = AnswerCache()
+    return cache
