@@ -142,7 +142,11 @@ def verify_editions_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.scheduler import expire_command, scheduler_command
+    from marketplace.scheduler import (
+        expire_command,
+        notify_command,
+        scheduler_command,
+    )
 
     for cmd in (
         migrate_command,
@@ -151,6 +155,7 @@ def init_app(app: Flask) -> None:
         reindex_command,
         scheduler_command,
         expire_command,
+        notify_command,
         fit_match_weights_command,
         publish_command,
         verify_editions_command,

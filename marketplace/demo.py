@@ -71,6 +71,7 @@ def _load_event(session: orm.Session, now: datetime) -> int:
     schedule); the demo unit's and vendor's items are among the participants so
     those logins see their invitations.
     """
+    from marketplace.events import pairing, scheduling
     from marketplace.events import services as events
     from marketplace.events.models import Event
 
@@ -106,7 +107,7 @@ def _load_event(session: orm.Session, now: datetime) -> int:
     if not scenes or not in_domain:
         return 0
     # The vendors that fit these scenes best, and the demo vendor's two best items.
-    best = events.score_matrix(session, scenes, in_domain).max(axis=0)
+    best = pairing.score_matrix(session, scenes, in_domain).max(axis=0)
     ranked = sorted(range(len(in_domain)), key=lambda j: (-best[j], in_domain[j].id))
     own = [
         j
@@ -146,8 +147,8 @@ def _load_event(session: orm.Session, now: datetime) -> int:
         [c.id for c in capabilities],
         now=now,
     )
-    events.propose_pairings(session, center, event.id, now=now)
-    events.schedule_event(session, center, event.id, now=now)
+    pairing.propose_pairings(session, center, event.id, now=now)
+    scheduling.schedule_event(session, center, event.id, now=now)
     return 1
 
 

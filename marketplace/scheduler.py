@@ -26,7 +26,7 @@ from flask.cli import with_appcontext
 from marketplace.clock import local_today
 from marketplace.db import session_scope, utcnow
 from marketplace.editions import jobs as editions_jobs
-from marketplace.jobs import RunRecorder
+from marketplace.jobs import RunRecorder, last_runs
 from marketplace.notifications import jobs as notification_jobs
 from marketplace.scenes import services as scene_services
 
@@ -183,3 +183,19 @@ def expire_command() -> None:
     """Expire scenes past their deadline now."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(expire_past_deadline(app))
+
+
+@click.command("notify")
+@with_appcontext
+def notify_command() -> None:
+    """Create notices and send the digests due now (recorded like scheduled runs)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    job_ids = ("create-notices", "send-digests")
+    for job_id in job_ids:
+        run_job(app, job_id)
+    with session_scope(app) as session:
+        runs = last_runs(session)
+    for job_id in job_ids:
+        run = runs[job_id]
+        outcome = "完成" if run.status == "ok" else "失败"
+        click.echo(f"{JOBS_BY_ID[job_id].label}{outcome}：{run.message}")

@@ -27,5 +27,6 @@ def init_app(app: Flask) -> None:
         jobs_bp,
         imports_bp,
         events_pages_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)

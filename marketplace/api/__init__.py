@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     from marketplace.editions.api import bp as editions_bp
     from marketplace.events.api import bp as events_bp
     from marketplace.matches.api import bp as matches_bp
+    from marketplace.notifications.api import bp as notifications_bp
     from marketplace.organizations.api import bp as organizations_bp
     from marketplace.scenes.api import bp as scenes_bp
 
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
         matches_bp,
         editions_bp,
         events_bp,
+        notifications_bp,
     ):
         parent.register_blueprint(child)
     app.register_blueprint(parent)

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.items.services import MAX_PER_PAGE, ItemKind
 from marketplace.items.workflow import STATUSES
+from marketplace.notifications.schemas import openapi_paths as notification_paths
 from marketplace.organizations.services import ORGANIZATION_FIELDS
 from marketplace.policy import PUBLIC, access
 from marketplace.scenes.services import SCENES
@@ -585,6 +586,7 @@ def build_document() -> dict[str, Any]:
     paths.update(_item_paths(CAPABILITIES, "Capability"))
     paths.update(_match_paths())
     paths.update(_edition_paths())
+    paths.update(notification_paths())
     # Imported here: the events module builds its paths with this module's helpers.
     from marketplace.events.openapi import event_paths
 

@@ -3,13 +3,15 @@
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
+from sqlalchemy import orm
 
 from marketplace.accounts.auth import current_actor
 from marketplace.api import json_body
 from marketplace.clock import local_today, utcnow
 from marketplace.db import get_session
 from marketplace.errors import Invalid
-from marketplace.events import services
+from marketplace.events import outcomes, pairing, scheduling, services
+from marketplace.events.models import Event
 from marketplace.matches.index import get_indexes
 from marketplace.policy import SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
@@ -23,8 +25,7 @@ MANAGERS = ("center", "admin")
 def index() -> Any:
     session, actor = get_session(), current_actor()
     events = [
-        services.event_json(session, e, actor)
-        for e in services.list_events(session, actor)
+        event_json(session, e, actor) for e in services.list_events(session, actor)
     ]
     return jsonify(
         {"items": events, "total": len(events), "page": 1, "per_page": len(events)}
@@ -44,7 +45,7 @@ def create() -> Any:
         today=local_today(),
     )
     session.commit()
-    return jsonify(services.event_json(session, event, actor)), 201
+    return jsonify(event_json(session, event, actor)), 201
 
 
 @bp.get("/<int:event_id>")
@@ -52,7 +53,7 @@ def create() -> Any:
 def detail(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
     event = services.get_event(session, actor, event_id)
-    return jsonify(services.event_json(session, event, actor))
+    return jsonify(event_json(session, event, actor))
 
 
 @bp.patch("/<int:event_id>")
@@ -69,7 +70,7 @@ def update(event_id: int) -> Any:
         today=local_today(),
     )
     session.commit()
-    return jsonify(services.event_json(session, event, actor))
+    return jsonify(event_json(session, event, actor))
 
 
 @bp.post("/<int:event_id>/participants")
@@ -87,7 +88,7 @@ def add_participants(event_id: int) -> Any:
     )
     session.commit()
     event = services.get_event(session, actor, event_id)
-    return jsonify(services.event_json(session, event, actor)), 201
+    return jsonify(event_json(session, event, actor)), 201
 
 
 @bp.delete("/<int:event_id>/participants/<int:participant_id>")
@@ -152,7 +153,7 @@ def availability(event_id: int, participant_id: int) -> Any:
 def suggestions(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
     event = services.get_event(session, actor, event_id)
-    found = services.suggest_invitations(
+    found = pairing.suggest_invitations(
         session, event, get_indexes(current_app), now=utcnow()
     )
     return jsonify(
@@ -175,7 +176,7 @@ def suggestions(event_id: int) -> Any:
 @access(*MANAGERS)
 def propose(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
-    _, proposal = services.propose_pairings(session, actor, event_id, now=utcnow())
+    _, proposal = pairing.propose_pairings(session, actor, event_id, now=utcnow())
     session.commit()
     return jsonify(
         {
@@ -200,7 +201,7 @@ def propose(event_id: int) -> Any:
 def add_pairing(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
     body = json_body()
-    pairing = services.add_pairing(
+    added = pairing.add_pairing(
         session,
         actor,
         event_id,
@@ -209,7 +210,7 @@ def add_pairing(event_id: int) -> Any:
         now=utcnow(),
     )
     session.commit()
-    return jsonify(_pairing_json(pairing)), 201
+    return jsonify(_pairing_json(added)), 201
 
 
 @bp.post("/<int:event_id>/pairings/<int:pairing_id>")
@@ -221,11 +222,11 @@ def change_pairing(event_id: int, pairing_id: int) -> Any:
         raise Invalid(
             "请指定操作", fields={"action": "可选：lock、unlock、remove、restore"}
         )
-    pairing = services.change_pairing(
+    changed = pairing.change_pairing(
         session, actor, event_id, pairing_id, action, now=utcnow()
     )
     session.commit()
-    return jsonify(_pairing_json(pairing))
+    return jsonify(_pairing_json(changed))
 
 
 def _pairing_json(pairing: Any) -> dict[str, Any]:
@@ -243,9 +244,9 @@ def _pairing_json(pairing: Any) -> dict[str, Any]:
 @access(*MANAGERS)
 def schedule(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
-    event, _ = services.schedule_event(session, actor, event_id, now=utcnow())
+    event, _ = scheduling.schedule_event(session, actor, event_id, now=utcnow())
     session.commit()
-    return jsonify(services.schedule_json(session, event))
+    return jsonify(scheduling.schedule_json(session, event))
 
 
 @bp.get("/<int:event_id>/schedule")
@@ -253,7 +254,7 @@ def schedule(event_id: int) -> Any:
 def schedule_view(event_id: int) -> Any:
     session = get_session()
     event = services.get_event(session, current_actor(), event_id)
-    return jsonify(services.schedule_json(session, event))
+    return jsonify(scheduling.schedule_json(session, event))
 
 
 @bp.post("/<int:event_id>/meetings/<int:meeting_id>/outcome")
@@ -261,7 +262,7 @@ def schedule_view(event_id: int) -> Any:
 def outcome(event_id: int, meeting_id: int) -> Any:
     session, actor = get_session(), current_actor()
     body = json_body()
-    meeting = services.record_outcome(
+    meeting = outcomes.record_outcome(
         session,
         actor,
         event_id,
@@ -280,3 +281,59 @@ def outcome(event_id: int, meeting_id: int) -> Any:
             "amount": str(meeting.amount) if meeting.amount is not None else None,
         }
     )
+
+
+def event_json(session: orm.Session, event: Event, actor: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": event.id,
+        "name": event.name,
+        "domain": event.domain,
+        "date": event.date.isoformat(),
+        "venue": event.venue,
+        "sessions": event.sessions,
+        "meeting_minutes": event.meeting_minutes,
+        "tables": event.tables,
+        "max_meetings_per_scene": event.max_meetings_per_scene,
+        "max_meetings_per_capability": event.max_meetings_per_capability,
+        "min_score": event.min_score,
+        "status": event.status,
+        "slots": [
+            {"slot": s.number, "start": s.start, "end": s.end}
+            for s in services.event_slots(event)
+        ],
+    }
+    visible = [
+        p
+        for p in event.participants
+        if services.can_manage(actor)
+        or actor.role == "reviewer"
+        or p.organization_id == actor.organization_id
+    ]
+    body["participants"] = [
+        {
+            "id": p.id,
+            "kind": p.kind,
+            "scene_id": p.scene_id,
+            "capability_id": p.capability_id,
+            "title": p.item.title,
+            "organization_id": p.organization_id,
+            "status": p.status,
+            "availability": p.availability,
+        }
+        for p in visible
+    ]
+    if services.can_manage(actor) or actor.role == "reviewer":
+        body["proposal"] = event.proposal_summary or None
+        body["pairings"] = [
+            {
+                "id": p.id,
+                "scene_id": p.scene_id,
+                "capability_id": p.capability_id,
+                "score": p.score,
+                "status": p.status,
+                "source": p.source,
+            }
+            for p in services.pairings_of(session, event, active=False)
+        ]
+        body["funnel"] = outcomes.funnel(session, event)
+    return body

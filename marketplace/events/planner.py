@@ -15,11 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, sparse
+from scipy.sparse.csgraph import maximum_flow
 
 Pair = tuple[int, int]
 
 # Integral vertices come back within solver tolerance of 0 or 1.
 _INTEGRALITY_TOLERANCE = 1e-6
+# When availability leaves pairings out, an integer programme may seat more: up to
+# this many (pairing, slot) variables (an event of 480 meetings in 12 slots has
+# under 6,000), and this many branch-and-bound nodes.
+_EXACT_VARIABLES = 30_000
+_EXACT_NODES = 200
 
 
 class PlanningError(ValueError):
@@ -525,9 +531,11 @@ def schedule_meetings(
     holds floor(m/k) or ceil(m/k)): König colouring by alternating-path swaps, then
     de Werra's rebalancing. With availability (``scene_slots`` /
     ``capability_slots``: the slot numbers a participant can attend; absent means
-    all), as many as possible are placed (most constrained first, then
-    alternating-path and single moves) and the rest come back in ``unscheduled``
-    with the reason.
+    all), as many as possible are placed: most constrained first, each in a free
+    slot, else after an alternating-path swap or moving one meeting out of a full
+    slot; then, if a max-flow bound says more could fit, an integer programme
+    (HiGHS, limited by nodes so the answer is the same on any machine) re-places
+    them when it seats more. The rest come back in ``unscheduled`` with a reason.
 
     With ``previous`` ({pair: (slot, table)}, the timetable already announced),
     every previous meeting still valid keeps its slot, and its table when free; new
@@ -597,6 +605,16 @@ def schedule_meetings(
             _equitable_colouring(board, needed)
             _match_slots_to(board, old, needed, slots)
             unplaced = []
+        elif len(edges) - len(unplaced) < _most_seatable(board, allowed, tables) and (
+            _place_exactly(board, allowed, old, tables)
+        ):
+            # A node-limited search may stop short: top up by the usual moves.
+            placer = _Placer(board, allowed, tables, needed, pinned=set())
+            unplaced = [
+                e
+                for e, slot in enumerate(board.colour)
+                if slot < 0 and not placer.place(e)
+            ]
 
     slot_of = {e: board.colour[e] for e in range(len(edges)) if board.colour[e] >= 0}
     keep_table = {
@@ -803,7 +821,7 @@ class _Placer:
     ) -> None:
         self.board = board
         self.allowed = [set(a) for a in allowed]
-        self.order = allowed
+        self.options = allowed
         self.tables = tables
         self.window = window
         self.pinned = pinned
@@ -818,7 +836,7 @@ class _Placer:
     def place(self, edge: int) -> bool:
         board, tables = self.board, self.tables
         u, v = board.ends[edge]
-        options = sorted(self.order[edge], key=self.preference)
+        options = sorted(self.options[edge], key=self.preference)
         for slot in options:
             if (
                 slot not in board.busy[u]
@@ -890,6 +908,111 @@ class _Placer:
                     board.place(edge, a)
                     return True
         return False
+
+
+def _most_seatable(board: _Board, allowed: list[list[int]], tables: int) -> int:
+    """An upper bound on the meetings any timetable seats: two maximum flows.
+
+    Forget one side's conflicts: pairing -> (its scene, slot) -> slot -> sink, with
+    capacities 1, 1 and ``tables``, is a flow problem whose maximum bounds the
+    true one. Do it for either side and take the smaller; when the heuristic
+    reaches it, it is proven optimal and no integer programme is needed.
+    """
+    edge = np.array([e for e, options in enumerate(allowed) for _ in options])
+    if edge.size == 0:
+        return 0
+    slot = np.array([a for options in allowed for a in options])
+    ends = np.array(board.ends)
+    width = int(slot.max()) + 1
+    n_edges = len(allowed)
+    best = edge.size
+    for side in (0, 1):
+        seats, seat = np.unique(ends[edge, side] * width + slot, return_inverse=True)
+        first_seat = 1 + n_edges
+        first_slot = first_seat + seats.size
+        sink = first_slot + width
+        tails = np.concatenate(
+            [np.zeros(n_edges), 1 + edge, first_seat + np.arange(seats.size)]
+        )
+        heads = np.concatenate(
+            [1 + np.arange(n_edges), first_seat + seat, first_slot + seats % width]
+        )
+        capacity = np.ones(tails.size, dtype=np.int32)
+        graph = sparse.csr_array(
+            (capacity, (tails.astype(np.int64), heads.astype(np.int64))),
+            shape=(sink + 1, sink + 1),
+        )
+        slot_arcs = sparse.csr_array(
+            (
+                np.full(width, tables, dtype=np.int32),
+                (first_slot + np.arange(width), np.full(width, sink)),
+            ),
+            shape=(sink + 1, sink + 1),
+        )
+        flow = maximum_flow((graph + slot_arcs).tocsr(), 0, sink)
+        best = min(best, int(flow.flow_value))
+    return best
+
+
+def _place_exactly(
+    board: _Board,
+    allowed: list[list[int]],
+    previous: Mapping[Pair, tuple[int, int]],
+    tables: int,
+) -> bool:
+    """Re-place everything by integer programme if that seats more; True if it did.
+
+    One 0/1 variable per pairing and slot it may take; each pairing at most once,
+    each participant and slot at most once, each slot at most ``tables``. Each
+    meeting counts 1, keeping an announced slot adds less than 1 in all, so the
+    most meetings come first, then the fewest moves. HiGHS is deterministic, and
+    bounded by nodes, not time, so the answer does not depend on the machine.
+    """
+    edge = np.array([e for e, options in enumerate(allowed) for _ in options])
+    slot = np.array([a for options in allowed for a in options])
+    n = edge.size
+    placed = sum(1 for s in board.colour if s >= 0)
+    if n == 0 or n > _EXACT_VARIABLES:
+        return False
+    ends = np.array(board.ends)
+    width = int(slot.max()) + 1
+    seats = np.concatenate([ends[edge, 0] * width + slot, ends[edge, 1] * width + slot])
+    _, seat_row = np.unique(seats, return_inverse=True)
+    n_edges, n_seats = len(allowed), int(seat_row.max()) + 1
+    columns = np.arange(n)
+    matrix = sparse.csr_matrix(
+        (
+            np.ones(4 * n),
+            (
+                np.concatenate([edge, n_edges + seat_row, n_edges + n_seats + slot]),
+                np.concatenate([columns, columns, columns, columns]),
+            ),
+        ),
+        shape=(n_edges + n_seats + width, n),
+    )
+    bounds = np.ones(matrix.shape[0])
+    bounds[n_edges + n_seats :] = tables
+    kept = np.array(
+        [
+            previous.get(board.pairs[e], (-1, 0))[0] == a
+            for e, a in zip(edge, slot, strict=True)
+        ]
+    )
+    result = optimize.milp(
+        -(1.0 + kept / (len(previous) + 1)),
+        constraints=optimize.LinearConstraint(matrix, -np.inf, bounds),
+        integrality=np.ones(n),
+        bounds=optimize.Bounds(0, 1),
+        options={"node_limit": _EXACT_NODES},
+    )
+    if result.x is None or int((result.x > 0.5).sum()) <= placed:
+        return False
+    for e, s in enumerate(board.colour):
+        if s >= 0:
+            board.lift(e)
+    for j in np.flatnonzero(result.x > 0.5):
+        board.place(int(edge[j]), int(slot[j]))
+    return True
 
 
 def _match_slots_to(

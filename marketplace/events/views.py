@@ -19,7 +19,7 @@ from marketplace.accounts.auth import current_actor
 from marketplace.clock import local_today, utcnow
 from marketplace.db import get_session
 from marketplace.errors import DomainError
-from marketplace.events import services
+from marketplace.events import outcomes, pairing, scheduling, services
 from marketplace.events.exports import write_master_schedule
 from marketplace.events.models import OUTCOMES
 from marketplace.matches.index import get_indexes
@@ -136,12 +136,12 @@ def detail(event_id: int) -> Any:
         meetings=meetings,
         grid=grid,
         titles=titles,
-        suggestions=services.suggest_invitations(
+        suggestions=pairing.suggest_invitations(
             session, event, get_indexes(current_app), now=utcnow(), limit=10
         )
         if services.can_manage(actor)
         else {},
-        funnel=services.funnel(session, event),
+        funnel=outcomes.funnel(session, event),
         outcomes=OUTCOMES,
         can_manage=services.can_manage(actor),
         held=event.date <= local_today(),
@@ -242,7 +242,7 @@ def respond(event_id: int, participant_id: int) -> Any:
 def propose(event_id: int) -> Any:
     return _action(
         event_id,
-        lambda s: services.propose_pairings(s, current_actor(), event_id, now=utcnow()),
+        lambda s: pairing.propose_pairings(s, current_actor(), event_id, now=utcnow()),
         "已生成配对建议",
     )
 
@@ -256,7 +256,7 @@ def add_pairing(event_id: int) -> Any:
 
     return _action(
         event_id,
-        lambda s: services.add_pairing(
+        lambda s: pairing.add_pairing(
             s,
             current_actor(),
             event_id,
@@ -273,7 +273,7 @@ def add_pairing(event_id: int) -> Any:
 def change_pairing(event_id: int, pairing_id: int, action: str) -> Any:
     return _action(
         event_id,
-        lambda s: services.change_pairing(
+        lambda s: pairing.change_pairing(
             s, current_actor(), event_id, pairing_id, action, now=utcnow()
         ),
         "配对已更新",
@@ -285,7 +285,7 @@ def change_pairing(event_id: int, pairing_id: int, action: str) -> Any:
 def schedule(event_id: int) -> Any:
     return _action(
         event_id,
-        lambda s: services.schedule_event(s, current_actor(), event_id, now=utcnow()),
+        lambda s: scheduling.schedule_event(s, current_actor(), event_id, now=utcnow()),
         "已排期",
     )
 
@@ -295,7 +295,7 @@ def schedule(event_id: int) -> Any:
 def clear_schedule(event_id: int) -> Any:
     return _action(
         event_id,
-        lambda s: services.clear_schedule(s, current_actor(), event_id, now=utcnow()),
+        lambda s: scheduling.clear_schedule(s, current_actor(), event_id, now=utcnow()),
         "已清空排期",
     )
 
@@ -305,7 +305,7 @@ def clear_schedule(event_id: int) -> Any:
 def outcome(event_id: int, meeting_id: int) -> Any:
     return _action(
         event_id,
-        lambda s: services.record_outcome(
+        lambda s: outcomes.record_outcome(
             s,
             current_actor(),
             event_id,
@@ -363,7 +363,7 @@ def agendas(event_id: int) -> Any:
     session = get_session()
     event = services.get_event(session, current_actor(), event_id)
     pages = [
-        (p, services.agenda_for(session, event, p))
+        (p, scheduling.agenda_for(session, event, p))
         for p in event.participants
         if p.status != "declined"
     ]
@@ -380,5 +380,5 @@ def agenda(event_id: int, participant_id: int) -> Any:
     return render_template(
         "events/agenda.html",
         event=event,
-        pages=[(participant, services.agenda_for(session, event, participant))],
+        pages=[(participant, scheduling.agenda_for(session, event, participant))],
     )

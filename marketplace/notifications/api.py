@@ -55,7 +55,9 @@ def read() -> Any:
     ids = services.parse_read_request(json_body())
     updated = services.mark_read(session, actor, ids, now=utcnow())
     session.commit()
-    return jsonify({"updated": updated, "unread": services.unread_count(session, actor.id)})
+    return jsonify(
+        {"updated": updated, "unread": services.unread_count(session, actor.id)}
+    )
 
 
 @bp.get("/saved-searches")

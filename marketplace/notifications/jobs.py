@@ -12,7 +12,12 @@ from flask import Flask
 from marketplace.db import session_scope, utcnow
 from marketplace.matches.index import get_indexes
 from marketplace.notifications import services
-from marketplace.notifications.mail import Mailer, MailError, MailSettings, digest_message
+from marketplace.notifications.mail import (
+    Mailer,
+    MailError,
+    MailSettings,
+    digest_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +84,7 @@ def deliver_digests(app: Flask, now: datetime) -> str:
                 if not recipient or not content.user.active:
                     services.finish_digest(session, digest_id, "skipped", now=now)
                     continue
-                message = digest_message(
-                    content, settings, now=now, timezone=timezone
-                )
+                message = digest_message(content, settings, now=now, timezone=timezone)
             try:
                 mailer.send(message)
             except MailError as error:

@@ -84,8 +84,7 @@ def digest_message(
     ]
     html = [
         f"<p>{escape(user.display_label)}，您好：</p>",
-        f"<p>以下是您在{SITE_NAME}的{escape(label)}，"
-        f"共 {len(notices)} 条新通知。</p>",
+        f"<p>以下是您在{SITE_NAME}的{escape(label)}，共 {len(notices)} 条新通知。</p>",
     ]
     for kind, group in ordered:
         lines += ["", f"【{KINDS[kind]}】（{len(group)}条）"]
@@ -119,7 +118,9 @@ def digest_message(
     message = EmailMessage()
     message["Subject"] = f"【{SITE_NAME}】{label}：{len(notices)}条新通知"
     message["From"] = settings.sender
-    message["To"] = Address(display_name=user.display_label, addr_spec=user.email or "")
+    # Whitespace (line breaks included) collapsed: a name never splits a header.
+    name = " ".join(user.display_label.split())
+    message["To"] = Address(display_name=name, addr_spec=user.email or "")
     message["Date"] = format_datetime(now.astimezone(ZoneInfo(timezone)))
     # The same id on every attempt, so a receiving system can drop a repeat.
     domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "localhost"
@@ -152,7 +153,9 @@ class Mailer:
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
-        connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        connection = smtplib.SMTP(
+            settings.host, settings.port, timeout=settings.timeout
+        )
         try:
             if settings.starttls:
                 connection.starttls(context=ssl.create_default_context())

@@ -6,7 +6,6 @@ from typing import Any
 
 from marketplace.items.fields import Field
 from marketplace.notifications.models import (
-    FREQUENCIES,
     KINDS,
     LISTS,
     Notification,
@@ -251,4 +250,3 @@ def openapi_paths() -> dict[str, Any]:
             },
         },
     }
-

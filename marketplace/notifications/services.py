@@ -334,7 +334,8 @@ def store_notices(
         ordered = sorted(item_ids)
         for start in range(0, len(ordered), 500):
             existing.update(
-                session.execute(
+                tuple(row)
+                for row in session.execute(
                     sa.select(
                         Notification.user_id,
                         Notification.kind,
@@ -346,7 +347,7 @@ def store_notices(
                         Notification.item_kind == item_kind,
                         Notification.item_id.in_(ordered[start : start + 500]),
                     )
-                ).tuples()
+                ).all()
             )
     new = [notice for key, notice in unique.items() if key not in existing]
     session.add_all(
@@ -431,13 +432,14 @@ def assemble_digests(session: orm.Session, *, now: datetime, timezone: str) -> i
     if not due:
         return 0
     frequency = {row.id: row.digest_frequency for row in users}
-    taken = set(
-        session.execute(
+    taken = {
+        (row.user_id, row.period)
+        for row in session.execute(
             sa.select(Digest.user_id, Digest.period).where(
                 Digest.user_id.in_(list(due)), Digest.period.in_(set(due.values()))
             )
-        ).tuples()
-    )
+        )
+    }
     created = 0
     for user_id, period in sorted(due.items()):
         if (user_id, period) in taken:
@@ -715,7 +717,9 @@ def create_saved_search(
         if payload.get(f.name) not in (None, "")
     }
     try:
-        values = parse_fields(SAVED_SEARCH_FIELDS, present, get_taxonomy(session))
+        values = parse_fields(
+            SAVED_SEARCH_FIELDS, present, get_taxonomy(session), partial=True
+        )
     except Invalid as error:
         problems.update(error.fields)
         values = {}
@@ -795,4 +799,3 @@ def delete_saved_search(
     )
     session.delete(search)
     session.flush()
-

@@ -179,9 +179,7 @@ def saved_search_create() -> Any:
         flash(error.message + (f"：{details}" if details else ""), "error")
         return redirect(back)
     session.commit()
-    flash(
-        f"已保存搜索“{search.name}”：之后新发布的匹配条目会出现在通知中", "success"
-    )
+    flash(f"已保存搜索“{search.name}”：之后新发布的匹配条目会出现在通知中", "success")
     return redirect(back)
 
 

@@ -135,9 +135,7 @@ def downgrade() -> None:
     op.drop_index("ix_notifications_user_read", table_name="notifications")
     op.drop_index(op.f("ix_notifications_digest_id"), table_name="notifications")
     op.drop_table("notifications")
-    op.drop_index(
-        "ix_notification_digests_status", table_name="notification_digests"
-    )
+    op.drop_index("ix_notification_digests_status", table_name="notification_digests")
     op.drop_table("notification_digests")
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_column("digest_frequency")

@@ -195,6 +195,22 @@ def test_an_announced_meeting_moves_only_when_a_late_pairing_needs_its_slot():
     }
 
 
+def test_tight_availability_seats_the_most_meetings_possible():
+    # Scenes 1 and 2 come only in slot 0: seating 1-2 there would leave both
+    # others out; the most that fit is 1-1 and 2-2.
+    pairs = [(1, 1), (1, 2), (2, 2)]
+    scene_slots = {1: {0}, 2: {0}}
+    schedule = schedule_meetings(pairs, slots=2, tables=3, scene_slots=scene_slots)
+    assert_valid(schedule, pairs, 2, 3, scene_slots)
+    assert {(m.scene_id, m.capability_id) for m in schedule.meetings} == {
+        (1, 1),
+        (2, 2),
+    }
+    assert [u.reason for u in schedule.unscheduled] == [
+        "场景方在可参会时段内已无空闲时段"
+    ]
+
+
 @pytest.mark.parametrize(
     ("scene_slots", "capability_slots", "tables", "reason"),
     [

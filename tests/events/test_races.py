@@ -19,7 +19,7 @@ from flask import Flask
 from marketplace import db
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
-from marketplace.events import services
+from marketplace.events import scheduling
 url, start = sys.argv[1], float(sys.argv[2])
 event_id, user_id = int(sys.argv[3]), int(sys.argv[4])
 app = Flask("racer")
@@ -29,7 +29,7 @@ session = app.extensions["db"]["sessionmaker"]()
 actor = session.get(User, user_id)
 session.commit()
 time.sleep(max(0.0, start - time.time()))
-event, result = services.schedule_event(session, actor, event_id, now=utcnow())
+event, result = scheduling.schedule_event(session, actor, event_id, now=utcnow())
 session.commit()
 placed = [[m.scene_id, m.capability_id, m.slot, m.table] for m in result.meetings]
 print(json.dumps(sorted(placed)))
