@@ -44,8 +44,8 @@ What it prints, after the machine's core count:
    tokens, tags) and published scenes; ``gunicorn -w 2 wsgi:app`` on it, every
    worker warmed (its first request builds the index), then ``wrk`` (32 connections,
    2 threads, 15 s) cycling over 200 scenes' ``/api/v1/scenes/{id}/matches?k=10``.
-   Each worker keeps recent answers (``marketplace.matches.index.CACHE_SIZE``), so
-   those 200 are mostly cache hits; a second wrk run cycles over more scenes than
+   Each worker keeps recent answers (``marketplace.matches.answers``: finished JSON,
+   served again after one validating query), so those 200 are mostly cache hits; a second wrk run cycles over more scenes than
    a worker caches (``--api-uncached``), so every request computes its ranking.
    Then the bare Flask app of bench/matching_api_server.py under the same settings;
    all side by side. Goal >= 400 requests/s.
@@ -1344,11 +1344,20 @@ def profile_api(url: str, fresh: list[str], repeated: list[str], count: int) -> 
 
 
 def cache_size() -> int | None:
-    """Answers each worker keeps (marketplace.matches.index.CACHE_SIZE), if any."""
-    from marketplace.matches import index
+    """Answers each worker keeps: the larger of the index's ranking cache
+    (marketplace.matches.index.CACHE_SIZE) and the finished-answer cache
+    (marketplace.matches.answers.ANSWERS_PER_PROCESS), if any."""
+    from marketplace.matches import answers, index
 
-    size = getattr(index, "CACHE_SIZE", None)
-    return size if isinstance(size, int) else None
+    sizes = [
+        size
+        for size in (
+            getattr(index, "CACHE_SIZE", None),
+            getattr(answers, "ANSWERS_PER_PROCESS", None),
+        )
+        if isinstance(size, int)
+    ]
+    return max(sizes) if sizes else None
 
 
 def api_scene_count(args: argparse.Namespace) -> int:
