@@ -53,12 +53,19 @@ def _event_input() -> dict[str, Any]:
 
 
 def _operation(
-    summary: str, *codes: str, body: dict[str, Any] | None = None, ok: str = "200"
+    summary: str,
+    *codes: str,
+    body: dict[str, Any] | None = None,
+    ok: str = "200",
+    answer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": "成功"}
+    if answer is not None:
+        success.update(_json(answer))
     operation: dict[str, Any] = {
         "summary": summary,
         "security": SECURED,
-        "responses": {ok: {"description": "成功"}, **_errors(*codes)},
+        "responses": {ok: success, **_errors(*codes)},
     }
     if body is not None:
         operation["requestBody"] = _json(body)
@@ -192,12 +199,37 @@ def event_paths() -> dict[str, Any]:
         f"{base}/{{id}}/proposals": {
             "parameters": [event_id],
             "post": _operation(
-                "按匹配度求最优配对（最小费用流，精确解），返回总分与最优性差距",
+                "按匹配度求最优配对（线性规划精确解），返回总分与最优性差距",
                 "401",
                 "403",
                 "404",
                 "409",
                 "422",
+                answer={
+                    "type": "object",
+                    "properties": {
+                        "pairings": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    **PAIR["properties"],
+                                    "score": {"type": "number"},
+                                },
+                            },
+                        },
+                        "total_score": {"type": "number"},
+                        "optimality_gap": {
+                            "type": "number",
+                            "description": "0 表示已证明最优",
+                        },
+                        "unconstrained_total": {
+                            "type": "number",
+                            "description": "不受任何上限约束时的总分",
+                        },
+                        "unconstrained_pairings": {"type": "integer"},
+                    },
+                },
             ),
         },
         f"{base}/{{id}}/pairings": {
@@ -240,27 +272,16 @@ def event_paths() -> dict[str, Any]:
         },
         f"{base}/{{id}}/schedule": {
             "parameters": [event_id],
-            "get": {
-                **_operation("排期", "401", "403", "404"),
-                "responses": {
-                    "200": {"description": "排期", **_json(schedule)},
-                    **_errors("401", "403", "404"),
-                },
-            },
-            "post": {
-                **_operation(
-                    "为当前配对排期（保留已公布的安排并报告变动）",
-                    "401",
-                    "403",
-                    "404",
-                    "409",
-                    "422",
-                ),
-                "responses": {
-                    "200": {"description": "排期", **_json(schedule)},
-                    **_errors("401", "403", "404", "409", "422"),
-                },
-            },
+            "get": _operation("排期", "401", "403", "404", answer=schedule),
+            "post": _operation(
+                "为当前配对排期（保留已公布的安排并报告变动）",
+                "401",
+                "403",
+                "404",
+                "409",
+                "422",
+                answer=schedule,
+            ),
         },
         f"{base}/{{id}}/meetings/{{meeting_id}}/outcome": {
             "parameters": [event_id, _id("meeting_id")],
