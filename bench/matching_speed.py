@@ -45,8 +45,9 @@ What it prints, after the machine's core count:
    worker warmed (its first request builds the index), then ``wrk`` (32 connections,
    2 threads, 15 s) cycling over 200 scenes' ``/api/v1/scenes/{id}/matches?k=10``.
    Each worker keeps recent answers (``marketplace.matches.answers``: finished JSON,
-   served again after one validating query), so those 200 are mostly cache hits; a second wrk run cycles over more scenes than
-   a worker caches (``--api-uncached``), so every request computes its ranking.
+   served again after one validating query), so those 200 are mostly cache hits;
+   a second wrk run cycles over more scenes than a worker caches
+   (``--api-uncached``), so every request computes its ranking.
    Then the bare Flask app of bench/matching_api_server.py under the same settings;
    all side by side. Goal >= 400 requests/s.
 7. With ``--profile`` (on by default): cProfile of ``rank()`` on the full corpus, of

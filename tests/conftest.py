@@ -5,8 +5,12 @@ Every database test runs on both backends. PostgreSQL is found at TEST_DATABASE_
 cannot be reached the run fails, it never skips.
 """
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -377,3 +381,50 @@ def monthly_schedule(db: Any) -> None:
         )
     )
     db.commit()
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RACER_PRELUDE = """
+import sys, time
+print("ready", flush=True)
+time.sleep(max(0.0, float(sys.stdin.readline()) - time.time()))
+"""
+
+
+def _run_racers(setup: str, action: str, args: list[str], processes: int) -> list[Any]:
+    """Run `processes` real Python processes that do `setup`, say they are ready, wait
+    for one common start time (sent on stdin once all are ready, however slow their
+    imports), then do `action`, which prints one JSON line. Returns those values;
+    any failure or traceback in a racer fails the test."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", setup + RACER_PRELUDE + action, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": ROOT},
+        )
+        for _ in range(processes)
+    ]
+    for child in children:
+        assert child.stdout is not None and child.stdin is not None
+        ready = child.stdout.readline().strip()
+        assert ready == "ready", child.stderr.read() if child.stderr else ready
+    start = time.time() + 0.5
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write(f"{start}\n")
+        child.stdin.flush()
+    results = []
+    for child in children:
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err
+        assert "Traceback" not in err, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+@pytest.fixture
+def run_racers() -> Callable[[str, str, list[str], int], list[Any]]:
+    return _run_racers

@@ -1,11 +1,6 @@
 """Real processes running the notification jobs at the same instant (RELIABILITY C5,
 D1): one notice per dedupe key, one e-mail per user and period."""
 
-import json
-import os
-import subprocess
-import sys
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,14 +11,12 @@ from marketplace.notifications import services
 from marketplace.notifications.models import Digest, Notification
 from marketplace.notifications.services import Notice
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
-# Each process builds what a worker needs (database and settings, no pages), says it
-# is ready, waits for the common start time on stdin, then runs one job. Waiting for
-# every process to be ready makes them start together however slow the imports are.
-RACER = """
-import json, sys, time
+# Each process builds what a worker needs (database and settings, no pages), then,
+# at the common start time, runs one job.
+SETUP = """
+import json, sys
 from datetime import datetime
 from flask import Flask
 from marketplace import db
@@ -35,8 +28,8 @@ app.config.update(DATABASE_URL=url, MARKETPLACE_TIMEZONE="Asia/Shanghai",
                   MAIL_FROM="平台 <noreply@wuxi.example>")
 db.init_app(app)
 moment = datetime.fromisoformat(now)
-print("ready", flush=True)
-time.sleep(max(0.0, float(sys.stdin.readline()) - time.time()))
+"""
+ACTION = """
 if job == "digests":
     print(json.dumps(jobs.deliver_digests(app, moment)))
 else:
@@ -44,48 +37,12 @@ else:
 """
 
 
-def race(database_url, processes, job, now, port=0):
-    environment = {**os.environ, "PYTHONPATH": ROOT}
-    children = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                RACER,
-                database_url,
-                job,
-                now.isoformat(),
-                str(port),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment,
-        )
-        for _ in range(processes)
-    ]
-    for child in children:
-        assert child.stdout.readline().strip() == "ready", child.stderr.read()
-    start = time.time() + 0.5
-    results = []
-    for child in children:
-        child.stdin.write(f"{start}\n")
-        child.stdin.flush()
-    for child in children:
-        out, err = child.communicate(timeout=300)
-        assert child.returncode == 0, err
-        assert "Traceback" not in err, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
-
-
 def racers(db):
     return 6 if db.get_bind().dialect.name == "sqlite" else 8
 
 
 def test_racing_digest_runs_send_one_email_per_user(
-    app, db, make_user, database_url, smtp_server
+    app, db, make_user, database_url, smtp_server, run_racers
 ):
     users = [make_user("unit") for _ in range(5)]
     for number, user in enumerate(users):
@@ -102,7 +59,12 @@ def test_racing_digest_runs_send_one_email_per_user(
             now=MONDAY_9 - timedelta(hours=1),
         )
 
-    results = race(database_url, racers(db), "digests", MONDAY_9, smtp_server.port)
+    results = run_racers(
+        SETUP,
+        ACTION,
+        [database_url, "digests", MONDAY_9.isoformat(), str(smtp_server.port)],
+        racers(db),
+    )
 
     recipients = sorted(m.recipients[0] for m in smtp_server.messages)
     assert recipients == sorted(f"user{n}@wuxi.example" for n in range(5))
@@ -115,7 +77,7 @@ def test_racing_digest_runs_send_one_email_per_user(
 
 
 def test_racing_notice_runs_store_each_notice_once(
-    app, db, make_user, make_scene, database_url
+    app, db, make_user, make_scene, database_url, run_racers
 ):
     unit = make_user("unit")
     searcher = make_user("vendor")
@@ -128,7 +90,7 @@ def test_racing_notice_runs_store_each_notice_once(
         )
     make_scene(owner=unit, deadline=(date.today() + timedelta(days=3)).isoformat())
 
-    race(database_url, 4, "notices", utcnow())
+    run_racers(SETUP, ACTION, [database_url, "notices", utcnow().isoformat(), "0"], 4)
 
     db.rollback()
 
