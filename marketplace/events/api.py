@@ -95,8 +95,7 @@ def add_participants(event_id: int) -> Any:
 @access(*MANAGERS)
 def remove_participant(event_id: int, participant_id: int) -> Any:
     session, actor = get_session(), current_actor()
-    services.get_agenda_participant(session, actor, event_id, participant_id)
-    services.remove_participant(session, actor, participant_id, now=utcnow())
+    services.remove_participant(session, actor, event_id, participant_id, now=utcnow())
     session.commit()
     return "", 204
 
@@ -110,23 +109,17 @@ def respond(event_id: int, participant_id: int) -> Any:
     accept = body.get("accept")
     if not isinstance(accept, bool):
         raise Invalid("请说明是否参会", fields={"accept": "应为 true 或 false"})
-    services.get_agenda_participant(session, actor, event_id, participant_id)
     participant = services.respond_to_invitation(
         session,
         actor,
+        event_id,
         participant_id,
         accept=accept,
         availability=body.get("availability"),
         now=utcnow(),
     )
     session.commit()
-    return jsonify(
-        {
-            "id": participant.id,
-            "status": participant.status,
-            "availability": participant.availability,
-        }
-    )
+    return jsonify(_participant_json(participant))
 
 
 @bp.put("/<int:event_id>/participants/<int:participant_id>/availability")
@@ -134,18 +127,24 @@ def respond(event_id: int, participant_id: int) -> Any:
 def availability(event_id: int, participant_id: int) -> Any:
     session, actor = get_session(), current_actor()
     body = json_body()
-    services.get_agenda_participant(session, actor, event_id, participant_id)
     participant = services.set_availability(
-        session, actor, participant_id, body.get("availability"), now=utcnow()
+        session,
+        actor,
+        event_id,
+        participant_id,
+        body.get("availability"),
+        now=utcnow(),
     )
     session.commit()
-    return jsonify(
-        {
-            "id": participant.id,
-            "status": participant.status,
-            "availability": participant.availability,
-        }
-    )
+    return jsonify(_participant_json(participant))
+
+
+def _participant_json(participant: Any) -> dict[str, Any]:
+    return {
+        "id": participant.id,
+        "status": participant.status,
+        "availability": participant.availability,
+    }
 
 
 @bp.get("/<int:event_id>/suggestions")

@@ -27,7 +27,6 @@ from marketplace.events.services import (
     available_slots,
     event_slots,
     get_event,
-    meeting_has_outcome,
     pairings_of,
     participants_of,
 )
@@ -306,7 +305,7 @@ def change_pairing(
         )
     if action == "restore":
         _check_limits_with(session, event, pairing.scene_id, pairing.capability_id)
-    if action == "remove" and meeting_has_outcome(session, event.id, pairing):
+    if action == "remove" and _has_outcome(session, event.id, pairing):
         raise Conflict("这场洽谈已有结果，不能移除", code="pairing_has_outcome")
     before = pairing.status
     pairing.status = target
@@ -332,6 +331,21 @@ def change_pairing(
         details={"scene_id": pairing.scene_id, "capability_id": pairing.capability_id},
     )
     return pairing
+
+
+def _has_outcome(session: orm.Session, event_id: int, pairing: EventPairing) -> bool:
+    return bool(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(EventMeeting)
+            .where(
+                EventMeeting.event_id == event_id,
+                EventMeeting.scene_id == pairing.scene_id,
+                EventMeeting.capability_id == pairing.capability_id,
+                EventMeeting.outcome.is_not(None),
+            )
+        )
+    )
 
 
 def _check_limits_with(

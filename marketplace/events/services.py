@@ -389,10 +389,18 @@ def add_participants(
 
 
 def get_participant(
-    session: orm.Session, actor: Any, participant_id: int, *, for_update: bool = False
+    session: orm.Session,
+    actor: Any,
+    event_id: int,
+    participant_id: int,
+    *,
+    for_update: bool = False,
 ) -> EventParticipant:
-    """A participant row the actor may act on: the center, or its own organization."""
-    query = sa.select(EventParticipant).where(EventParticipant.id == participant_id)
+    """A participant of the event that the actor may act on: the center, or its own
+    organization."""
+    query = sa.select(EventParticipant).where(
+        EventParticipant.id == participant_id, EventParticipant.event_id == event_id
+    )
     if for_update:
         query = query.with_for_update(of=EventParticipant)
     participant = session.scalar(query)
@@ -418,15 +426,27 @@ def _cancel_pairings_of(
         if participant.kind == "scene"
         else EventMeeting.capability_id
     )
-    pairings = session.scalars(
-        sa.select(EventPairing).where(
-            EventPairing.event_id == participant.event_id,
-            column_p == participant.item_id,
-            EventPairing.status != "removed",
+    held = {
+        tuple(row)
+        for row in session.execute(
+            sa.select(EventMeeting.scene_id, EventMeeting.capability_id).where(
+                EventMeeting.event_id == participant.event_id,
+                column_m == participant.item_id,
+                EventMeeting.outcome.is_not(None),
+            )
         )
-    ).all()
+    }
     pairings = [
-        p for p in pairings if not meeting_has_outcome(session, participant.event_id, p)
+        p
+        for p in session.scalars(
+            sa.select(EventPairing).where(
+                EventPairing.event_id == participant.event_id,
+                column_p == participant.item_id,
+                EventPairing.status != "removed",
+            )
+        )
+        # A meeting that took place keeps its pairing.
+        if (p.scene_id, p.capability_id) not in held
     ]
     for pairing in pairings:
         pairing.status = "removed"
@@ -441,11 +461,18 @@ def _cancel_pairings_of(
 
 
 def remove_participant(
-    session: orm.Session, actor: Any, participant_id: int, *, now: datetime
+    session: orm.Session,
+    actor: Any,
+    event_id: int,
+    participant_id: int,
+    *,
+    now: datetime,
 ) -> None:
     require(actor, "event.manage")
-    participant = get_participant(session, actor, participant_id, for_update=True)
-    get_event(session, actor, participant.event_id, for_update=True)
+    get_event(session, actor, event_id, for_update=True)
+    participant = get_participant(
+        session, actor, event_id, participant_id, for_update=True
+    )
     if session.scalar(
         sa.select(sa.func.count())
         .select_from(EventMeeting)
@@ -487,6 +514,7 @@ def remove_participant(
 def respond_to_invitation(
     session: orm.Session,
     actor: Any,
+    event_id: int,
     participant_id: int,
     *,
     accept: bool,
@@ -498,8 +526,10 @@ def respond_to_invitation(
     Declining cancels the participant's pairings and frees its meeting slots; the
     next scheduling run reports the change.
     """
-    participant = get_participant(session, actor, participant_id, for_update=True)
-    event = get_event(session, actor, participant.event_id, for_update=True)
+    event = get_event(session, actor, event_id, for_update=True)
+    participant = get_participant(
+        session, actor, event_id, participant_id, for_update=True
+    )
     if event.status == "closed":
         raise Conflict("活动已结束", code="event_closed")
     if availability is not None:
@@ -540,13 +570,16 @@ def parse_availability(value: Any, event: Event) -> list[dict[str, str]] | None:
 def set_availability(
     session: orm.Session,
     actor: Any,
+    event_id: int,
     participant_id: int,
     availability: Any,
     *,
     now: datetime,
 ) -> EventParticipant:
-    participant = get_participant(session, actor, participant_id, for_update=True)
-    event = get_event(session, actor, participant.event_id)
+    event = get_event(session, actor, event_id)
+    participant = get_participant(
+        session, actor, event_id, participant_id, for_update=True
+    )
     before = participant.availability
     participant.availability = parse_availability(availability, event)
     audit.record(
@@ -561,23 +594,6 @@ def set_availability(
     return participant
 
 
-def meeting_has_outcome(
-    session: orm.Session, event_id: int, pairing: EventPairing
-) -> bool:
-    return bool(
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(EventMeeting)
-            .where(
-                EventMeeting.event_id == event_id,
-                EventMeeting.scene_id == pairing.scene_id,
-                EventMeeting.capability_id == pairing.capability_id,
-                EventMeeting.outcome.is_not(None),
-            )
-        )
-    )
-
-
 def available_slots(event: Event) -> dict[tuple[str, int], frozenset[int]]:
     slots = event_slots(event)
     return {
@@ -590,10 +606,8 @@ def available_slots(event: Event) -> dict[tuple[str, int], frozenset[int]]:
 def get_agenda_participant(
     session: orm.Session, actor: Any, event_id: int, participant_id: int
 ) -> tuple[Event, EventParticipant]:
-    participant = get_participant(session, actor, participant_id)
-    if participant.event_id != event_id:
-        raise NotFound("参会邀请不存在或无权查看", code="participant_not_found")
-    return get_event(session, actor, event_id), participant
+    event = get_event(session, actor, event_id)
+    return event, get_participant(session, actor, event_id, participant_id)
 
 
 def invitations_for(session: orm.Session, actor: Any) -> list[EventParticipant]:

@@ -201,15 +201,13 @@ def add_participants(event_id: int) -> Any:
 @bp.post("/<int:event_id>/participants/<int:participant_id>/remove")
 @access(*MANAGERS)
 def remove_participant(event_id: int, participant_id: int) -> Any:
-    def remove(session: Any) -> None:
-        services.get_agenda_participant(
-            session, current_actor(), event_id, participant_id
-        )
-        services.remove_participant(
-            session, current_actor(), participant_id, now=utcnow()
-        )
-
-    return _action(event_id, remove, "已移除参会方")
+    return _action(
+        event_id,
+        lambda s: services.remove_participant(
+            s, current_actor(), event_id, participant_id, now=utcnow()
+        ),
+        "已移除参会方",
+    )
 
 
 @bp.post("/<int:event_id>/participants/<int:participant_id>/respond")
@@ -221,10 +219,10 @@ def respond(event_id: int, participant_id: int) -> Any:
         ".detail", event_id=event_id
     )
     try:
-        services.get_agenda_participant(session, actor, event_id, participant_id)
         services.respond_to_invitation(
             session,
             actor,
+            event_id,
             participant_id,
             accept=accept,
             availability=_windows_from_form(request.form) if accept else None,
