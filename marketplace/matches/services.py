@@ -4,6 +4,7 @@ Services take the live indexes as an argument (a dict of `LiveIndex`), so the we
 jobs and tests pass in whichever they use.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,10 +119,7 @@ def matches_for_scene(
     proposals = _ranked(
         session, indexes["capabilities"], Capability, scene_item(scene), k, now
     )
-    if policy.can(actor, "item.review"):  # the center's marks are its own working data
-        marks = _feedback_marks(session, [scene.id], [p.item.id for p in proposals])
-        for proposal in proposals:
-            proposal.feedback = marks.get((scene.id, proposal.item.id))
+    _mark(session, actor, proposals, lambda p: (scene.id, p.item.id))
     return proposals
 
 
@@ -139,13 +137,23 @@ def matches_for_capability(
     proposals = _ranked(
         session, indexes["scenes"], Scene, capability_item(capability), k, now
     )
-    if policy.can(actor, "item.review"):
-        marks = _feedback_marks(
-            session, [p.item.id for p in proposals], [capability.id]
-        )
-        for proposal in proposals:
-            proposal.feedback = marks.get((proposal.item.id, capability.id))
+    _mark(session, actor, proposals, lambda p: (p.item.id, capability.id))
     return proposals
+
+
+def _mark(
+    session: orm.Session,
+    actor: Any,
+    proposals: list[Proposal],
+    pair: Callable[[Proposal], tuple[int, int]],
+) -> None:
+    """Show the center its own marks (scene id, capability id) on the proposals."""
+    if not proposals or not policy.can(actor, "item.review"):
+        return
+    pairs = [pair(p) for p in proposals]
+    marks = _feedback_marks(session, [s for s, _ in pairs], [c for _, c in pairs])
+    for proposal, key in zip(proposals, pairs, strict=True):
+        proposal.feedback = marks.get(key)
 
 
 def _ranked(
