@@ -15,7 +15,7 @@ from matching.features import StructuredFeatures
 from matching.items import Item
 from matching.retrieve import TermIndex, top_indices, word_bigrams
 from matching.synonyms import expand, read_synonym_groups, synonym_map
-from matching.tokenize import Tokenizer, document_words
+from matching.tokenize import Tokenizer, document_words, whole_words
 from matching.weights import DEFAULT_WEIGHTS, as_vector
 
 NUMBER = re.compile(r"^[0-9.,%+\-]+$")
@@ -124,7 +124,8 @@ class Matcher:
         return self
 
     def words_of(self, item: Item) -> list[str]:
-        """The item's words (stored ones if given), with synonyms expanded.
+        """The item's words (stored ones if given), whole words only, with synonyms
+        expanded.
 
         Numbers and single characters are dropped: in a need or an offer they are
         quantities and particles (个, 后, 800), not what is needed; the bigram index
@@ -141,7 +142,7 @@ class Matcher:
                 (*item.domains, *item.industries),
             )
         )
-        return expand([w for w in words if _meaningful(w)], self.synonyms_)
+        return expand([w for w in whole_words(words) if _meaningful(w)], self.synonyms_)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "supply_"):

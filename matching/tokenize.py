@@ -3,7 +3,7 @@
 import logging
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import jieba
@@ -128,6 +128,28 @@ class Tokenizer:
         """
         engine = self._engine()
         return self._keep(engine.lcut_for_search(normalize(text)))
+
+
+def whole_words(words: Sequence[str]) -> list[str]:
+    """Search-mode words without the sub-words cut out of a longer word.
+
+    jieba's search mode emits a long word's dictionary parts just before the word
+    (精细化 → 精细, 细化, 精细化). For matching, a long word counted three times would
+    outweigh a short one, and parts such as 人机 (from 无人机) match unrelated text;
+    the bigram index already catches partial agreement.
+    """
+    kept: list[str] = []
+    whole, parts = "", set()
+    for word in reversed(words):
+        # Each part is emitted once per long word; a second 数据 before 数据中心's
+        # parts is the text's own word.
+        if len(word) < len(whole) and word in whole and word not in parts:
+            parts.add(word)
+            continue
+        kept.append(word)
+        whole, parts = word, set()
+    kept.reverse()
+    return kept
 
 
 def document_words(
