@@ -71,6 +71,7 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "organization.edit": _is("admin", "center"),
     "user.manage": _is("admin"),
     "event.manage": _is("center", "admin"),
+    "synonyms.edit": _is("center", "admin"),
 }
 
 

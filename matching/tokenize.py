@@ -109,6 +109,15 @@ class Tokenizer:
         self._stop = frozenset(normalize(w) for w in stop)
         return engine
 
+    def add_words(self, words: Iterable[str]) -> None:
+        """Add words to the dictionary so that they are cut whole from now on."""
+        new = tuple(w for w in dict.fromkeys(normalize(w) for w in words) if w)
+        self.user_words += new
+        if self._jieba is not None:
+            with self._lock:
+                for word in new:
+                    self._jieba.add_word(word)
+
     def _keep(self, tokens: Iterable[str]) -> list[str]:
         return [
             t
@@ -139,15 +148,20 @@ def whole_words(words: Sequence[str]) -> list[str]:
     the bigram index already catches partial agreement.
     """
     kept: list[str] = []
-    whole, parts = "", set()
+    whole = ""
+    parts: set[str] | None = None  # parts of `whole` seen so far
     for word in reversed(words):
         # Each part is emitted once per long word; a second 数据 before 数据中心's
         # parts is the text's own word.
-        if len(word) < len(whole) and word in whole and word not in parts:
-            parts.add(word)
-            continue
+        if len(word) < len(whole) and word in whole:
+            if parts is None:
+                parts = {word}
+                continue
+            if word not in parts:
+                parts.add(word)
+                continue
         kept.append(word)
-        whole, parts = word, set()
+        whole, parts = word, None
     kept.reverse()
     return kept
 

@@ -68,6 +68,10 @@ def taxonomy_toggle(term_id: int) -> Any:
 @bp.get("/organizations")
 @access("admin", "center")
 def organization_list() -> Any:
+    return _organization_page()
+
+
+def _organization_page(error: DomainError | None = None, form: Any = None) -> str:
     session = get_session()
     rows, total = organizations.list_organizations(session, per_page=500)
     return render_template(
@@ -75,6 +79,8 @@ def organization_list() -> Any:
         organizations=rows,
         total=total,
         taxonomy=taxonomies.get_taxonomy(session),
+        error=error,
+        form=form or {},
     )
 
 
@@ -84,10 +90,16 @@ def organization_create() -> Any:
     session = get_session()
     try:
         organization = organizations.create_organization(
-            session, current_actor(), request.form.to_dict(), now=utcnow()
+            session,
+            current_actor(),
+            request.form.to_dict(),
+            now=utcnow(),
+            allow_similar=request.form.get("allow_similar") == "1",
         )
     except DomainError as error:
-        return _fail(error, "admin.organization_list")
+        session.rollback()
+        # Shown again with what was typed, so a second click needs no retyping.
+        return _organization_page(error, request.form), error.status
     session.commit()
     flash(f"已添加单位“{organization.name}”", "success")
     return redirect(url_for("admin.organization_list"))

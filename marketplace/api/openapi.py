@@ -472,6 +472,12 @@ def build_document() -> dict[str, Any]:
         "schema": {"type": "integer"},
     }
     secured = [{"bearer": []}]
+    allow_similar = {
+        "name": "allow_similar",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["1", "true"]},
+        "description": "确认不是与相似名称的已有单位同一单位",
+    }
     paths: dict[str, Any] = {
         "/api/v1/auth/token": {
             "post": {
@@ -551,7 +557,11 @@ def build_document() -> dict[str, Any]:
             },
             "post": {
                 "summary": "新建单位（管理员、促进中心）",
+                "description": "名称与已有单位相似（如“无锡XX科技有限公司”"
+                "与“XX科技”）时返回 409 similar_organization；"
+                "确认不是同一单位后加 allow_similar=1 再提交",
                 "security": secured,
+                "parameters": [allow_similar],
                 "requestBody": _json(_input_schema(ORGANIZATION_FIELDS, required=True)),
                 "responses": {
                     "201": {"description": "单位", **_json(_ref("Organization"))},
@@ -572,6 +582,7 @@ def build_document() -> dict[str, Any]:
             "patch": {
                 "summary": "修改单位（管理员、促进中心）",
                 "security": secured,
+                "parameters": [allow_similar],
                 "requestBody": _json(
                     _input_schema(ORGANIZATION_FIELDS, required=False)
                 ),

@@ -34,12 +34,12 @@ from marketplace.matches.index import (
     LiveIndex,
     capability_item,
     current_weights,
+    platform_matcher,
     scene_item,
 )
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
-from marketplace.search import get_tokenizer
-from matching import Item, Matcher
+from matching import Item
 
 
 # -- suggestions ------------------------------------------------------------------
@@ -136,7 +136,7 @@ def score_matrix(
     and its scores then do not move when unrelated items are published.
     """
     _, weights = current_weights(session)
-    matcher = Matcher(tokenizer=get_tokenizer(), weights=weights).fit(
+    matcher = platform_matcher(session, weights).fit(
         [capability_item(c) for c in capabilities]
     )
     return np.clip(matcher.score_all([scene_item(s) for s in scenes]), 0.0, None)

@@ -15,6 +15,7 @@ from marketplace.imports.workbook import MAX_BYTES, header_of, read_rows
 from marketplace.items import services as items
 from marketplace.items.fields import parse_fields
 from marketplace.matches.index import capability_item, scene_item
+from marketplace.matches.synonyms import sync_dictionary
 from marketplace.organizations.models import Organization
 from marketplace.scenes.services import SCENES
 from marketplace.search import get_tokenizer, index_tokens
@@ -90,6 +91,7 @@ def preview_import(
     )
     labels = {f.name: header_of(f) for f in kind.fields}
     labels["organization"] = "发布单位"
+    sync_dictionary(session)
     tokenizer: Tokenizer = get_tokenizer()
     finder = DuplicateFinder(tokenizer).fit(_existing(session, kind))
     rows = []
@@ -179,6 +181,7 @@ def confirm_import(
         session.execute(sa.select(Organization.name, Organization.id)).all()
     )
     taxonomy = get_taxonomy(session)
+    sync_dictionary(session)
     created = []
     for row in batch.rows:
         parsed = parse_fields(kind.fields, row["values"], taxonomy, partial=False)

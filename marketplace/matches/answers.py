@@ -69,11 +69,12 @@ def item_stamp(
             model.updated_at,
             _version(index.spec.name),
             _version("weights"),
+            _version("synonyms"),
         ).where(model.id == item_id)
     ).first()
     if row is None or row[0] not in PUBLIC_STATUSES:
         return None
-    return (row[0], row[1], row[2] or 0, row[3] or 0)
+    return (row[0], row[1], row[2] or 0, row[3] or 0, row[4] or 0)
 
 
 def answer(
@@ -94,7 +95,7 @@ def answer(
     if not shareable:
         return compute()
     stamp = item_stamp(session, model, key[1], index)
-    if stamp is not None and stamp[2:] == (index.version, index.weights_version):
+    if stamp is not None and stamp[2:] == index.versions:
         found = cache.get(key, (*stamp, index.state))
         if found is not None:
             return found
@@ -102,11 +103,7 @@ def answer(
     body = compute()
     # Only store what was computed against exactly the versions read above, by an
     # index that did not change meanwhile.
-    if (
-        stamp is not None
-        and stamp[2:] == (index.version, index.weights_version)
-        and index.state == state
-    ):
+    if stamp is not None and stamp[2:] == index.versions and index.state == state:
         cache.put(key, (*stamp, state), body)
     return body
 

@@ -11,7 +11,7 @@ pile up, it refits in a background thread and swaps the result in.
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy import orm
 
 from marketplace.capabilities.models import Capability
 from marketplace.matches.models import MatchWeights, read_index_versions
+from marketplace.matches.synonyms import sync_dictionary, synonym_groups
 from marketplace.scenes.models import Scene
 from marketplace.search import get_tokenizer
 from matching import Item, Match, Matcher
@@ -80,6 +81,19 @@ def current_weights(session: orm.Session) -> tuple[int, dict[str, float] | None]
     return (row.id, row.weights) if row else (0, None)
 
 
+def platform_matcher(
+    session: orm.Session, weights: Mapping[str, float] | None = None
+) -> Matcher:
+    """An unfitted matcher as the platform runs it: its tokenizer, the synonym groups
+    in use (bundled and the center's) and the given weights."""
+    sync_dictionary(session)
+    return Matcher(
+        tokenizer=get_tokenizer(),
+        synonym_groups=synonym_groups(session),
+        weights=weights,
+    )
+
+
 class LiveIndex:
     """A fitted Matcher over the published items of one kind, plus recent changes."""
 
@@ -97,40 +111,48 @@ class LiveIndex:
         self.matcher: Matcher | None = None
         self.version: int | None = None
         self.weights_id: int | None = None
-        self.weights_version: int | None = None
+        # The versions of what every fit depends on: weights and synonym groups.
+        self.model_version: tuple[int, int] | None = None
         self.synced_at: datetime | None = None
         self.added: dict[str, Item] = {}
         self.removed: set[str] = set()
         self.refitting = False
+        self.synonym_groups: list[list[str]] | None = None
         # Answers by (demand, k, exclude), valid while `state` is unchanged.
         self.cache: OrderedDict[tuple[Item, int, frozenset[str]], list[Match]] = (
             OrderedDict()
         )
         self.state = 0
 
+    @property
+    def versions(self) -> tuple[int | None, ...]:
+        """The versions this process's view reflects: index, weights, synonyms."""
+        return (self.version, *(self.model_version or (None, None)))
+
     # -- building ----------------------------------------------------------------
     def _build(self, session: orm.Session) -> tuple[Matcher | None, int]:
         weights_id, weights = current_weights(session)
+        matcher = platform_matcher(session, weights)
+        self.synonym_groups = matcher.synonym_groups
         rows = session.scalars(
             sa.select(self.spec.model).where(self.spec.model.status == "published")
         ).all()
         items = [self.spec.to_item(row) for row in rows]
         if not items:
             return None, weights_id
-        matcher = Matcher(tokenizer=get_tokenizer(), weights=weights).fit(items)
-        return matcher, weights_id
+        return matcher.fit(items), weights_id
 
     def refresh(self, session: orm.Session, now: datetime) -> None:
         """Bring this process's view up to the database's version (cheap if current)."""
         versions = read_index_versions(session)
         version = versions.get(self.spec.name, 0)
-        weights_version = versions.get("weights", 0)
+        model_version = (versions.get("weights", 0), sync_dictionary(session, versions))
         with self.lock:
-            if version == self.version and weights_version == self.weights_version:
+            if version == self.version and model_version == self.model_version:
                 return
-            if self.synced_at is None or weights_version != self.weights_version:
+            if self.synced_at is None or model_version != self.model_version:
                 self.matcher, self.weights_id = self._build(session)
-                self.weights_version = weights_version
+                self.model_version = model_version
                 self.added, self.removed = {}, set()
             else:
                 self._apply_changes(session)
@@ -211,7 +233,9 @@ class LiveIndex:
         if matcher is None:
             if not added:
                 return []
-            matcher = Matcher(tokenizer=get_tokenizer()).fit(added)
+            matcher = Matcher(
+                tokenizer=get_tokenizer(), synonym_groups=self.synonym_groups
+            ).fit(added)
             fitted = matcher.rank(demand, k + len(exclude)).matches
             extra: list[Match] = []
         else:

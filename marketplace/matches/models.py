@@ -68,3 +68,18 @@ def read_index_versions(session: orm.Session) -> dict[str, int]:
     return dict(
         session.execute(sa.select(IndexVersion.kind, IndexVersion.version)).all()
     )
+
+
+class SynonymGroup(Base):
+    """Words the matcher reads as one, added by the promotion center beside the
+    bundled table (`seed_data/synonyms.txt`); the first word is canonical."""
+
+    __tablename__ = "synonym_groups"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    words: orm.Mapped[list[str]] = orm.mapped_column(sa.JSON)
+    added_by_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    added_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+    retired_at: orm.Mapped[datetime | None] = orm.mapped_column(UTCDateTime())

@@ -22,6 +22,7 @@ from marketplace.matches.index import (
     LiveIndex,
     capability_item,
     current_weights,
+    platform_matcher,
     scene_item,
 )
 from marketplace.matches.models import MatchFeedback, MatchWeights, bump_index_version
@@ -300,7 +301,7 @@ def fit_weights_from_feedback(session: orm.Session, *, now: datetime) -> WeightF
             mark.relevant
         )
     _, old_weights = current_weights(session)
-    before = Matcher(tokenizer=get_tokenizer(), weights=old_weights).fit(capabilities)
+    before = platform_matcher(session, old_weights).fit(capabilities)
     features, labels = [], []
     row_of = {item_id: row for row, item_id in enumerate(before.supply_ids_)}
     for scene_id, judged in marks.items():
@@ -311,7 +312,7 @@ def fit_weights_from_feedback(session: orm.Session, *, now: datetime) -> WeightF
         weights = fit_weights(np.vstack(features), labels)
     except ValueError as error:
         raise Invalid(str(error), fields={"feedback": str(error)}) from None
-    after = Matcher(tokenizer=get_tokenizer(), weights=weights).fit(capabilities)
+    after = platform_matcher(session, weights).fit(capabilities)
     result = WeightFit(
         weights,
         _feedback_metrics(before, scenes, marks),

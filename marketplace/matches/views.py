@@ -18,9 +18,10 @@ from flask import (
 from marketplace.accounts.auth import current_actor
 from marketplace.db import get_session, utcnow
 from marketplace.editions.exports import is_formula_like
-from marketplace.errors import Invalid
-from marketplace.matches import services
+from marketplace.errors import DomainError, Invalid
+from marketplace.matches import services, synonyms
 from marketplace.policy import access
+from matching.synonyms import read_synonym_groups
 
 bp = Blueprint("matches_pages", __name__, url_prefix="/matches")
 
@@ -108,3 +109,46 @@ def feedback_jsonl() -> Response:
         mimetype="application/x-ndjson",
         headers={"Content-Disposition": "attachment; filename=match-feedback.jsonl"},
     )
+
+
+@bp.get("/synonyms")
+@access("center", "admin")
+def synonyms_page() -> Any:
+    return render_template(
+        "matches/synonyms.html",
+        groups=synonyms.center_groups(get_session()),
+        bundled=read_synonym_groups(),
+        max_words=synonyms.MAX_WORDS,
+    )
+
+
+@bp.post("/synonyms")
+@access("center", "admin")
+def synonyms_add() -> Any:
+    session = get_session()
+    try:
+        group, recut = synonyms.add_group(
+            session, current_actor(), request.form.get("words", ""), now=utcnow()
+        )
+    except DomainError as error:
+        session.rollback()
+        details = "；".join(error.fields.values())
+        flash(error.message + (f"：{details}" if details else ""), "error")
+        return redirect(url_for("matches_pages.synonyms_page"))
+    session.commit()
+    flash(
+        f"已添加同义词组“{'、'.join(group.words)}”，重新切词{recut}个条目；"
+        "各进程的匹配索引将在下次请求时更新",
+        "success",
+    )
+    return redirect(url_for("matches_pages.synonyms_page"))
+
+
+@bp.post("/synonyms/<int:group_id>/retire")
+@access("center", "admin")
+def synonyms_retire(group_id: int) -> Any:
+    session = get_session()
+    group = synonyms.retire_group(session, current_actor(), group_id, now=utcnow())
+    session.commit()
+    flash(f"已停用同义词组“{'、'.join(group.words)}”", "success")
+    return redirect(url_for("matches_pages.synonyms_page"))

@@ -45,12 +45,20 @@ def index() -> Any:
     )
 
 
+def _allow_similar() -> bool:
+    return request.args.get("allow_similar", "") in ("1", "true")
+
+
 @bp.post("")
 @access("admin", "center")
 def create() -> Any:
     session = get_session()
     organization = services.create_organization(
-        session, current_actor(), json_body(), now=utcnow()
+        session,
+        current_actor(),
+        json_body(),
+        now=utcnow(),
+        allow_similar=_allow_similar(),
     )
     session.commit()
     return jsonify(services.organization_to_json(organization, current_actor())), 201
@@ -68,7 +76,12 @@ def detail(organization_id: int) -> Any:
 def update(organization_id: int) -> Any:
     session = get_session()
     organization = services.update_organization(
-        session, current_actor(), organization_id, json_body(), now=utcnow()
+        session,
+        current_actor(),
+        organization_id,
+        json_body(),
+        now=utcnow(),
+        allow_similar=_allow_similar(),
     )
     session.commit()
     return jsonify(services.organization_to_json(organization, current_actor()))

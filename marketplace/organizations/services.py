@@ -13,6 +13,7 @@ from marketplace.matches.models import bump_index_version
 from marketplace.organizations.credit_code import credit_code_problem, normalize
 from marketplace.organizations.models import Organization
 from marketplace.taxonomy import get_taxonomy
+from matching.duplicates import similar_organizations
 
 ORGANIZATION_FIELDS = (
     Field("name", "单位名称", "text", min_length=2, max_length=100),
@@ -57,12 +58,50 @@ def _check_unique(
             )
 
 
+def similar_names(
+    session: orm.Session, name: str, own_id: int | None = None
+) -> list[tuple[str, float]]:
+    """Existing organizations whose names are likely the same one written
+    differently (无锡XX科技有限公司 / XX科技), with their similarity 0–100."""
+    names = session.scalars(
+        sa.select(Organization.name).where(Organization.id != (own_id or 0))
+    ).all()
+    return similar_organizations(name, names)
+
+
+def _check_not_similar(
+    session: orm.Session, values: dict[str, Any], own_id: int | None
+) -> None:
+    if "name" not in values:
+        return
+    similar = similar_names(session, values["name"], own_id)
+    if similar:
+        listed = "、".join(f"“{name}”" for name, _ in similar[:3])
+        raise Conflict(
+            f"可能与已有单位重复：{listed}",
+            code="similar_organization",
+            fields={
+                "name": f"与{listed}可能是同一单位；确认不是后可再次提交"
+                "（页面勾选“确认不是同一单位”，接口加 allow_similar=1）"
+            },
+        )
+
+
 def create_organization(
-    session: orm.Session, actor: Any, payload: Any, *, now: datetime
+    session: orm.Session,
+    actor: Any,
+    payload: Any,
+    *,
+    now: datetime,
+    allow_similar: bool = False,
 ) -> Organization:
+    """Add an organization. A name that looks like an existing organization's is
+    refused unless `allow_similar` (the person checked that they differ)."""
     policy.require(actor, "organization.create")
     values = _parse(session, payload, partial=False)
     _check_unique(session, values, None)
+    if not allow_similar:
+        _check_not_similar(session, values, None)
     organization = Organization(created_at=now, **values)
     session.add(organization)
     session.flush()
@@ -85,11 +124,14 @@ def update_organization(
     payload: Any,
     *,
     now: datetime,
+    allow_similar: bool = False,
 ) -> Organization:
     organization = get_organization(session, organization_id)
     policy.require(actor, "organization.edit", organization)
     values = _parse(session, payload, partial=True)
     _check_unique(session, values, organization.id)
+    if not allow_similar and values.get("name", organization.name) != organization.name:
+        _check_not_similar(session, values, organization.id)
     if values.get("name", organization.name) != organization.name:
         # Match answers show the organization's name: retire the stored ones.
         bump_index_version(session, "scenes")

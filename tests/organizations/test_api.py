@@ -66,6 +66,56 @@ def test_duplicate_credit_code_is_a_conflict(client, make_user, token_for):
     assert response.status_code == 409
 
 
+def test_the_same_company_written_differently_is_flagged_before_it_is_added(
+    client, make_org, make_user, token_for, row_counts
+):
+    make_org(name="无锡市灵犀智能科技有限公司", kind="民营企业")
+    headers = token_for(make_user("center"))
+    before = row_counts()
+    response = client.post(
+        "/api/v1/organizations",
+        json=org_payload(name="灵犀智能科技"),
+        headers=headers,
+    )
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "similar_organization"
+    assert "无锡市灵犀智能科技有限公司" in error["message"]
+    assert row_counts()["organizations"] == before["organizations"]
+    # A different company with a name that merely shares words is not flagged.
+    other = client.post(
+        "/api/v1/organizations",
+        json=org_payload(name="无锡灵犀文化传媒有限公司"),
+        headers=headers,
+    )
+    assert other.status_code == 201, other.get_json()
+    # Confirmed as different by the person adding it.
+    code17 = "91320214MA1ABCDE2"
+    confirmed = client.post(
+        "/api/v1/organizations?allow_similar=1",
+        json=org_payload(
+            name="灵犀智能科技", credit_code=code17 + check_character(code17)
+        ),
+        headers=headers,
+    )
+    assert confirmed.status_code == 201, confirmed.get_json()
+
+
+def test_the_admin_page_keeps_what_was_typed_and_asks_to_confirm(
+    client, make_org, make_user, login, form_post
+):
+    make_org(name="江苏太湖云计算信息技术股份有限公司", kind="民营企业")
+    login(make_user("center"))
+    form = {**org_payload(name="太湖云计算信息技术"), "credit_code": VALID_CODE}
+    page = form_post("/admin/organizations", form)
+    assert page.status_code == 409
+    text = page.get_data(as_text=True)
+    assert "可能与已有单位重复" in text and "确认不是同一单位" in text
+    assert f'value="{VALID_CODE}"' in text
+    confirmed = form_post("/admin/organizations", {**form, "allow_similar": "1"})
+    assert confirmed.status_code == 302
+
+
 def test_vendor_cannot_register_or_edit_organizations(client, make_user, token_for):
     vendor = make_user("vendor")
     headers = token_for(vendor)
