@@ -132,17 +132,17 @@ def main() -> None:
     parser.add_argument("--devset", type=Path, default=ROOT / "devset")
     parser.add_argument(
         "--heldout",
-        type=Path,
-        default=ROOT / "heldout",
-        help="a second set, written apart from the matcher's tuning; never tuned on",
+        default=str(ROOT / "heldout"),
+        help="a second set, written apart from the matcher's tuning and never tuned"
+        " on ('' to skip)",
     )
     parser.add_argument("--fit", action="store_true")
     args = parser.parse_args()
     groups = read_synonym_groups()
     tokenizer = Tokenizer(user_words=[w for g in groups for w in g])
     report("development set", args.devset, tokenizer, fit=args.fit)
-    if args.heldout and args.heldout.exists():
-        report("held-out set", args.heldout, tokenizer, fit=False)
+    if args.heldout:
+        report("held-out set", Path(args.heldout), tokenizer, fit=False)
 
 
 if __name__ == "__main__":

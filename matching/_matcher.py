@@ -201,22 +201,25 @@ class Matcher:
         scores = features @ self.weight_vector_
         ids = [self.supply_ids_[c] for c in candidates]
         order = sorted(range(len(candidates)), key=lambda i: (-scores[i], ids[i]))[:k]
-        matches = []
-        for i in order:
-            row = int(candidates[i])
-            reasons = (
-                self._reasons(
-                    query,
-                    self.supply_[row],
-                    features[i],
-                    self.words_.row(row),
-                    self.bigrams_.row(row),
-                )
-                if explain
-                else []
+        rows = candidates[order]
+        reasons = (
+            self._reasons(
+                query,
+                [self.supply_[row] for row in rows],
+                features[order],
+                self.words_.rows[rows],
+                self.bigrams_.rows[rows],
             )
-            matches.append(Match(ids[i], round(float(scores[i]), 4), reasons))
-        return Ranking(demand.id, matches)
+            if explain
+            else [[] for _ in order]
+        )
+        return Ranking(
+            demand.id,
+            [
+                Match(ids[i], round(float(scores[i]), 4), why)
+                for i, why in zip(order, reasons, strict=True)
+            ],
+        )
 
     def rank_many(self, demands: Iterable[Item], k: int = 10) -> list[Ranking]:
         return [self.rank(demand, k) for demand in demands]
@@ -224,16 +227,23 @@ class Matcher:
     def _reasons(
         self,
         query: _Query,
-        supply: Item,
+        supplies: Sequence[Item],
         features: np.ndarray,
-        word_row: tuple[np.ndarray, np.ndarray],
-        bigram_row: tuple[np.ndarray, np.ndarray],
-    ) -> list[dict[str, Any]]:
-        terms = shared_terms(query.words, word_row, self.words_.terms)
-        bigrams = shared_terms(query.bigrams, bigram_row, self.bigrams_.terms)
-        return explain_reasons(
-            query.item, supply, features, self.weight_vector_, terms, bigrams
-        )
+        word_rows: Any,
+        bigram_rows: Any,
+    ) -> list[list[dict[str, Any]]]:
+        """Reasons for each of `supplies`, given their feature rows and their rows of
+        the word and bigram indexes."""
+        terms = shared_terms(query.words, word_rows, self.words_.terms)
+        bigrams = shared_terms(query.bigrams, bigram_rows, self.bigrams_.terms)
+        return [
+            explain_reasons(
+                query.item, supply, row, self.weight_vector_, shared, shared_bigrams
+            )
+            for supply, row, shared, shared_bigrams in zip(
+                supplies, features, terms, bigrams, strict=True
+            )
+        ]
 
     def score_items(self, demand: Item, others: Sequence[Item]) -> list[Match]:
         """Score items that are not in the index (added since the fit), with reasons.
@@ -262,18 +272,9 @@ class Matcher:
         structured = StructuredFeatures(others).compute(demand, np.arange(len(others)))
         features = np.hstack([text, structured])
         scores = features @ self.weight_vector_
+        reasons = self._reasons(query, others, features, word_rows, bigram_rows)
         return [
-            Match(
-                item.id,
-                round(float(scores[i]), 4),
-                self._reasons(
-                    query,
-                    item,
-                    features[i],
-                    (word_rows[i].indices, word_rows[i].data),
-                    (bigram_rows[i].indices, bigram_rows[i].data),
-                ),
-            )
+            Match(item.id, round(float(scores[i]), 4), reasons[i])
             for i, item in enumerate(others)
         ]
 
@@ -300,6 +301,6 @@ class Matcher:
         result = (
             weights[0] * word_scores + weights[1] * bm25 + weights[2] * bigram_scores
         ).astype(np.float32)
-        for i, demand in enumerate(demands):
-            result[i] += self.structured_.compute(demand, everyone) @ weights[3:]
+        structured = self.structured_.compute_many(demands, everyone)
+        result += (structured @ weights[3:]).astype(np.float32)
         return result

@@ -3,6 +3,7 @@
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from matching.features import MATURITY_LEVELS
 from matching.items import Item
@@ -13,27 +14,31 @@ MAX_TERMS = 6
 
 def shared_terms(
     query_row: Any,
-    doc_row: tuple[np.ndarray, np.ndarray],
+    doc_rows: sparse.csr_matrix,
     terms: np.ndarray,
     limit: int = MAX_TERMS,
-) -> list[str]:
-    """The terms both sides share, biggest contribution to the cosine first.
+) -> list[list[str]]:
+    """For each document row, the terms it shares with the query, biggest
+    contribution to the cosine first (all rows in one sparse product)."""
+    dense_query = np.asarray(query_row.toarray(), dtype=np.float32)
+    contributions = sparse.csr_matrix(doc_rows.multiply(dense_query))
+    contributions.eliminate_zeros()
+    contributions.sort_indices()  # ties in term order, whatever the product gave
+    result = []
+    for start, end in zip(
+        contributions.indptr[:-1], contributions.indptr[1:], strict=True
+    ):
+        weights = contributions.data[start:end]
+        # Only the strongest few can be shown; look no further than those.
+        top = np.argsort(-weights, kind="stable")[: limit * 2]
+        words = [str(t) for t in terms[contributions.indices[start:end][top]]]
+        result.append(_without_parts(words)[:limit])
+    return result
 
-    `doc_row` is a document's (term indices, weights).
-    """
-    doc_indices, doc_data = doc_row
-    common, query_pos, doc_pos = np.intersect1d(
-        query_row.indices, doc_indices, assume_unique=True, return_indices=True
-    )
-    if len(common) == 0:
-        return []
-    contribution = query_row.data[query_pos] * doc_data[doc_pos]
-    # Only the strongest few can be shown; look no further than those.
-    top = np.argsort(-contribution, kind="stable")[: limit * 2]
-    words = [str(t) for t in terms[common[top]]]
-    # A part is left out when its whole word is shared too (智能 beside 人工智能).
-    whole = [w for w in words if not any(w != other and w in other for other in words)]
-    return whole[:limit]
+
+def _without_parts(words: list[str]) -> list[str]:
+    """A part is left out when its whole word is shared too (智能 beside 人工智能)."""
+    return [w for w in words if not any(w != other and w in other for other in words)]
 
 
 def reasons(

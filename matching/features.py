@@ -48,15 +48,18 @@ class FieldTable:
                 vector[code] = 1.0
         return vector
 
-    def overlap(self, row: tuple[str, ...], candidates: np.ndarray) -> np.ndarray:
-        """Shared values over the smaller side's count; 0.5 where a side is empty."""
-        shared = self.matrix[candidates] @ self.encode(row)
-        sizes = self.sizes[candidates]
-        smaller = np.minimum(sizes, max(len(row), 0))
-        result = np.full(len(candidates), 0.5, dtype=np.float32)
-        known = (sizes > 0) & (len(row) > 0)
-        result[known] = shared[known] / np.maximum(smaller[known], 1)
-        return result
+    def overlap(
+        self, rows: Sequence[tuple[str, ...]], candidates: np.ndarray
+    ) -> np.ndarray:
+        """(len(rows), len(candidates)): shared values over the smaller side's count;
+        0.5 where a side is empty."""
+        encoded = np.stack([self.encode(row) for row in rows])
+        shared = encoded @ self.matrix[candidates].T
+        sizes = self.sizes[candidates][np.newaxis, :]
+        lengths = np.array([len(row) for row in rows], dtype=np.float32)[:, np.newaxis]
+        known = (sizes > 0) & (lengths > 0)
+        ratio = shared / np.maximum(np.minimum(sizes, lengths), 1)
+        return np.where(known, ratio, 0.5).astype(np.float32)
 
 
 def maturity_fit(levels: np.ndarray, needs: np.ndarray) -> np.ndarray:
@@ -82,17 +85,28 @@ class StructuredFeatures:
 
     def compute(self, demand: Item, candidates: np.ndarray) -> np.ndarray:
         """A (len(candidates), 4) array: domain, industry, district, maturity."""
-        domain = self.domains.overlap(demand.domains, candidates)
+        return self.compute_many([demand], candidates)[0]
+
+    def compute_many(
+        self, demands: Sequence[Item], candidates: np.ndarray
+    ) -> np.ndarray:
+        """(len(demands), len(candidates), 4): `compute` for several demands in whole
+        array steps (an event scores every pair)."""
+        domain = self.domains.overlap([d.domains for d in demands], candidates)
         domain = np.where(domain == 0.5, 0.5, (domain > 0).astype(np.float32))
-        industry = self.industries.overlap(demand.industries, candidates)
-        district = self.districts.overlap(demand.districts, candidates)
+        industry = self.industries.overlap([d.industries for d in demands], candidates)
+        district = self.districts.overlap([d.districts for d in demands], candidates)
         # A supplier that serves the whole city agrees with any district.
-        district[self.district_counts[candidates] >= ALL_DISTRICTS] = 1.0
+        district[:, self.district_counts[candidates] >= ALL_DISTRICTS] = 1.0
         district = np.where(district == 0.5, 0.5, (district > 0).astype(np.float32))
         # Whichever side is the capability has the level, the scene the need.
-        level = MATURITY_LEVELS.get(demand.maturity or "", 0)
-        need = KIND_NEEDS.get(demand.kind or "", 0)
-        levels = np.full(len(candidates), level) if level else self.levels[candidates]
-        needs = np.full(len(candidates), need) if need else self.needs[candidates]
+        level = np.array([MATURITY_LEVELS.get(d.maturity or "", 0) for d in demands])
+        need = np.array([KIND_NEEDS.get(d.kind or "", 0) for d in demands])
+        levels = np.where(
+            level[:, np.newaxis] > 0, level[:, np.newaxis], self.levels[candidates]
+        )
+        needs = np.where(
+            need[:, np.newaxis] > 0, need[:, np.newaxis], self.needs[candidates]
+        )
         maturity = maturity_fit(levels, needs)
-        return np.column_stack([domain, industry, district, maturity])
+        return np.stack([domain, industry, district, maturity], axis=-1)

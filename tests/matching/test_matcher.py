@@ -214,3 +214,25 @@ def test_fit_weights_learns_which_feature_separates_labels():
     assert max(weights, key=weights.get) == "words"
     with pytest.raises(ValueError):
         fit_weights(features, [1] * 200)
+
+
+def test_term_index_rows_are_sklearns_tfidf_rows():
+    import random
+
+    import numpy as np
+
+    from matching.retrieve import TermIndex
+
+    rng = random.Random(7)
+    vocabulary = [f"词{i}" for i in range(200)]
+    documents = [rng.choices(vocabulary, k=rng.randint(0, 40)) for _ in range(150)]
+    index = TermIndex(documents)
+    queries = [
+        rng.choices([*vocabulary, "未知"], k=rng.randint(0, 30)) for _ in range(60)
+    ]
+    queries += [[], ["未知"]]
+    ours = index.transform(queries)
+    theirs = index.tfidf.transform(index.counter.transform(queries))
+    assert ours.shape == theirs.shape
+    assert np.abs((ours - theirs).toarray()).max() < 1e-6
+    assert np.abs((index.transform_one(queries[5]) - ours[5]).toarray()).max() < 1e-6
