@@ -1,6 +1,11 @@
 import io
+import os
+import signal
+import subprocess
+import sys
 import zipfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -220,3 +225,57 @@ def test_another_users_preview_is_not_found(
 def test_vendors_cannot_import(client, make_user, login, form_post):
     login(make_user("vendor"))
     assert upload(form_post, workbook_bytes([])).status_code == 403
+
+
+CONFIRMER = """
+import os, signal, sys
+from datetime import date
+from flask import Flask
+from marketplace import audit, db
+from marketplace.accounts.models import User
+from marketplace.imports.services import confirm_import
+url, batch_id, user_id = sys.argv[1:4]
+app = Flask("confirmer")
+app.config.update(DATABASE_URL=url)
+db.init_app(app)
+record, calls = audit.record, []
+
+def record_then_die_on_the_second_row(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 2:  # the first row is in, the second is being written
+        os.kill(os.getpid(), signal.SIGKILL)
+    return record(*args, **kwargs)
+
+audit.record = record_then_die_on_the_second_row
+with db.session_scope(app) as session:
+    confirm_import(session, session.get(User, int(user_id)), batch_id,
+                   now=db.utcnow(), today=date.today())
+print("not killed")
+"""
+
+
+def test_a_confirm_killed_halfway_imports_nothing_and_can_be_repeated(
+    client, center, form_post, make_org, db, database_url
+):
+    organization = make_org(name="无锡市惠山区文体旅游局")
+    data = workbook_bytes(
+        [
+            scene_row(organization.name),
+            scene_row(organization.name, title="惠山古镇夜游灯光秀升级"),
+        ]
+    )
+    preview_url = upload(form_post, data).headers["Location"]
+    batch_id = preview_url.rstrip("/").rsplit("/", 1)[-1]
+    killed = subprocess.run(
+        [sys.executable, "-c", CONFIRMER, database_url, batch_id, str(center.id)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    db.rollback()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Scene)) == 0
+    assert form_post(preview_url + "/confirm").status_code == 302
+    db.rollback()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Scene)) == 2
