@@ -1,4 +1,4 @@
-"""Rebuild the held-out set's judging pool; check that every pooled pair is judged.
+"""Rebuild a held-out set's judging pool; check that every pooled pair is judged.
 
 Pool per scene = union of
   (a) top 20 BM25 (rank_bm25.BM25Okapi over jieba.lcut of title+description,
@@ -6,11 +6,14 @@ Pool per scene = union of
   (b) top 20 word TF-IDF cosine
       (TfidfVectorizer(tokenizer=jieba.lcut, token_pattern=None))
   (c) top 15 char 2-3-gram TF-IDF cosine
-  (d) every capability sharing the scene's domain and at least one industry
-  (e) every capability written for the scene (sources.tsv, "for:<scene>")
-  (f) top 20 of the project's matcher, run only through its command line
+  (d) what the set's rules add (--rule, each set's README says which):
+      field: every capability sharing the scene's domain and at least one industry;
+      written-for: every capability written for the scene (sources.tsv, "for:<scene>");
+      cluster: every capability of the scene's topic (sources.tsv, "cluster:<name>")
+  (e) top 20 of the project's matcher, run only through its command line
 
-Usage: .venv/bin/python bench/heldout/pool.py [--no-matcher] [--dump POOL.tsv]
+Usage: .venv/bin/python bench/judged/pool.py SET_DIR --rule R [--rule R]
+           [--no-matcher] [--dump POOL.tsv]
 Exit 1 if a pooled pair is missing from qrels.tsv.
 """
 
@@ -28,15 +31,14 @@ from rank_bm25 import BM25Okapi
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 K_BM25, K_WORD, K_CHAR, K_MATCHER = 20, 20, 15, 20
 
 jieba.setLogLevel(60)
 
 
-def load(name):
-    with open(HERE / name, encoding="utf-8") as f:
+def load(directory, name):
+    with open(directory / name, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -57,16 +59,16 @@ def top(scores, k):
     return list(np.argsort(-np.asarray(scores), kind="stable")[:k])
 
 
-def matcher_top(k):
+def matcher_top(directory, k):
     cmd = [
         str(ROOT / ".venv/bin/python"),
         "-m",
         "matching",
         "rank",
         "--demand",
-        "bench/heldout/scenes.jsonl",
+        str(directory / "scenes.jsonl"),
         "--supply",
-        "bench/heldout/capabilities.jsonl",
+        str(directory / "capabilities.jsonl"),
         "-k",
         str(k),
     ]
@@ -81,8 +83,22 @@ def matcher_top(k):
     return res
 
 
-def build_pool(use_matcher=True):
-    scenes, caps = load("scenes.jsonl"), load("capabilities.jsonl")
+def sources(directory):
+    written, cluster = {}, {}
+    with open(directory / "sources.tsv", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            if row["source"].startswith("for:"):
+                written.setdefault(row["source"][4:], set()).add(row["id"])
+            if row["source"].startswith("cluster:"):
+                cluster[row["id"]] = row["source"][8:]
+    return written, cluster
+
+
+def build_pool(directory, rules, use_matcher=True):
+    scenes, caps = (
+        load(directory, "scenes.jsonl"),
+        load(directory, "capabilities.jsonl"),
+    )
     cids = [c["id"] for c in caps]
     ctext, stext = [text(c) for c in caps], [text(s) for s in scenes]
 
@@ -94,13 +110,8 @@ def build_pool(use_matcher=True):
     cc = cv.fit_transform(ctext)
     cs = cosine_similarity(cv.transform(stext), cc)
 
-    written = {}
-    with open(HERE / "sources.tsv", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            if row["source"].startswith("for:"):
-                written.setdefault(row["source"][4:], set()).add(row["id"])
-
-    mt = matcher_top(K_MATCHER) if use_matcher else {}
+    written, cluster = sources(directory)
+    mt = matcher_top(directory, K_MATCHER) if use_matcher else {}
 
     pool = {}
     for i, s in enumerate(scenes):
@@ -108,13 +119,17 @@ def build_pool(use_matcher=True):
         p |= {cids[j] for j in top(bm25.get_scores(tokens(stext[i])), K_BM25)}
         p |= {cids[j] for j in top(ws[i], K_WORD)}
         p |= {cids[j] for j in top(cs[i], K_CHAR)}
-        p |= {
-            c["id"]
-            for c in caps
-            if s["domain"] in c["domains"]
-            and set(s["industries"]) & set(c["industries"])
-        }
-        p |= written.get(s["id"], set())
+        if "field" in rules:
+            p |= {
+                c["id"]
+                for c in caps
+                if s["domain"] in c["domains"]
+                and set(s["industries"]) & set(c["industries"])
+            }
+        if "written-for" in rules:
+            p |= written.get(s["id"], set())
+        if "cluster" in rules:
+            p |= {c for c in cids if cluster.get(c) == cluster[s["id"]]}
         p |= set(mt.get(s["id"], []))
         pool[s["id"]] = p
     return pool
@@ -122,10 +137,14 @@ def build_pool(use_matcher=True):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("directory", type=Path)
+    ap.add_argument(
+        "--rule", action="append", choices=("field", "written-for", "cluster")
+    )
     ap.add_argument("--no-matcher", action="store_true")
     ap.add_argument("--dump", help="write the pool as scene_id<TAB>capability_id")
     args = ap.parse_args()
-    pool = build_pool(not args.no_matcher)
+    pool = build_pool(args.directory.resolve(), args.rule or [], not args.no_matcher)
 
     sizes = {k: len(v) for k, v in pool.items()}
     total = sum(sizes.values())
@@ -141,7 +160,7 @@ def main():
                     f.write(f"{s}\t{c}\n")
 
     judged = set()
-    qpath = HERE / "qrels.tsv"
+    qpath = args.directory / "qrels.tsv"
     if qpath.exists():
         with open(qpath, encoding="utf-8") as f:
             for row in csv.DictReader(f, delimiter="\t"):

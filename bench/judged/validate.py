@@ -1,8 +1,9 @@
-"""Format, id, taxonomy and coverage checks for the competing-offers set.
+"""Format, id, taxonomy and coverage checks for a held-out set (bench/heldout,
+bench/competing); topic clusters are checked where sources.tsv names them.
 
 Prints counts; exit 1 on error.
 
-Usage: /work/main/.venv/bin/python bench/competing/validate.py
+Usage: .venv/bin/python bench/judged/validate.py SET_DIR
 """
 
 import collections
@@ -12,9 +13,11 @@ import re
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(sys.argv[1]).resolve()
 TAX = json.loads(
-    (HERE.parent.parent / "seed_data/taxonomy.json").read_text(encoding="utf-8")
+    (Path(__file__).resolve().parents[2] / "seed_data/taxonomy.json").read_text(
+        encoding="utf-8"
+    )
 )
 INDUSTRIES = {i["name"] for i in TAX["industries"]}
 errors = []
@@ -54,7 +57,7 @@ C_FIELDS = [
 for s in scenes:
     if list(s) != S_FIELDS:
         err(f"{s.get('id')}: fields {list(s)}")
-    if not re.fullmatch(r"c-s\d\d", s["id"]):
+    if not re.fullmatch(r"[a-z]-s\d\d", s["id"]):
         err(f"bad scene id {s['id']}")
     if s["domain"] not in TAX["domains"]:
         err(f"{s['id']}: domain {s['domain']}")
@@ -66,13 +69,13 @@ for s in scenes:
         err(f"{s['id']}: kind {s['kind']}")
     if s["budget"] is not None and not re.fullmatch(r"\d+(\.\d+)?", s["budget"]):
         err(f"{s['id']}: budget {s['budget']}")
-    if not 60 <= len(s["description"]) <= 400:
+    if not 60 <= len(s["description"]) <= 500:
         err(f"{s['id']}: description length {len(s['description'])}")
 
 for c in caps:
     if list(c) != C_FIELDS:
         err(f"{c.get('id')}: fields {list(c)}")
-    if not re.fullmatch(r"c-c\d{3}", c["id"]):
+    if not re.fullmatch(r"[a-z]-c\d{3}", c["id"]):
         err(f"bad capability id {c['id']}")
     if c["type"] not in TAX["capability_types"]:
         err(f"{c['id']}: type {c['type']}")
@@ -84,7 +87,7 @@ for c in caps:
         err(f"{c['id']}: industries {c['industries']}")
     if not c["districts"] or set(c["districts"]) - set(TAX["districts"]):
         err(f"{c['id']}: districts {c['districts']}")
-    if not 40 <= len(c["description"]) <= 300:
+    if not 40 <= len(c["description"]) <= 400:
         err(f"{c['id']}: description length {len(c['description'])}")
 
 sids, cids = [s["id"] for s in scenes], [c["id"] for c in caps]
@@ -146,7 +149,7 @@ rel = [sum(g >= 2 for g in per_scene[s]) for s in sids]
 mean = sum(rel) / len(rel)
 print(f"graded >=2 per scene: min {min(rel)}, max {max(rel)}, mean {mean:.1f}")
 cluster = {k: v[8:] for k, v in src.items() if v.startswith("cluster:")}
-if set(sids) - set(cluster):
+if cluster and set(sids) - set(cluster):
     err(f"scenes without cluster: {sorted(set(sids) - set(cluster))}")
 for cl in sorted(set(cluster[s] for s in sids if s in cluster)):
     cs = [c for c in cids if cluster.get(c) == cl]
