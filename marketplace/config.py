@@ -27,6 +27,10 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "SESSION_LIFETIME_HOURS": int(environ.get("MARKETPLACE_SESSION_HOURS", "12")),
         "JIEBA_CACHE_DIR": str(instance),
+        # How long a write waits for another SQLite writer before answering 503.
+        "SQLITE_BUSY_SECONDS": float(
+            environ.get("MARKETPLACE_SQLITE_BUSY_SECONDS", "15")
+        ),
         "EDITIONS_DIRECTORY": environ.get(
             "MARKETPLACE_EDITIONS_DIR", str(instance / "editions")
         ),

@@ -49,16 +49,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> sa.Engine:
-    """Create an engine with the per-connection settings each backend needs."""
+def make_engine(url: str, *, sqlite_busy_seconds: float = 15.0) -> sa.Engine:
+    """Create an engine with the per-connection settings each backend needs.
+
+    `sqlite_busy_seconds` is how long a write waits for another writer's lock before
+    the request is answered 503 (never 500).
+    """
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 15})
-        _configure_sqlite(engine)
+        engine = sa.create_engine(url, connect_args={"timeout": sqlite_busy_seconds})
+        _configure_sqlite(engine, sqlite_busy_seconds)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(engine: sa.Engine, busy_seconds: float) -> None:
     """WAL, foreign keys, busy timeout, and BEGIN IMMEDIATE for every transaction.
 
     pysqlite's own deferred BEGIN lets two writers both read, then one fails with
@@ -73,7 +77,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -84,7 +88,10 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        sqlite_busy_seconds=float(app.config.get("SQLITE_BUSY_SECONDS", 15.0)),
+    )
     reader = engine.execution_options(sqlite_begin="DEFERRED")
     app.extensions["db"] = {
         "engine": engine,
