@@ -53,6 +53,8 @@ class FieldTable:
     ) -> np.ndarray:
         """(len(rows), len(candidates)): shared values over the smaller side's count;
         0.5 where a side is empty."""
+        if not rows:
+            return np.zeros((0, len(candidates)), dtype=np.float32)
         encoded = np.stack([self.encode(row) for row in rows])
         shared = encoded @ self.matrix[candidates].T
         sizes = self.sizes[candidates][np.newaxis, :]

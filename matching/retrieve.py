@@ -77,6 +77,8 @@ class TermIndex:
         """TF-IDF rows (l2-normalised) in this index's vocabulary: the numbers of
         sklearn's transform, built directly (an event scores hundreds at once)."""
         vocabulary = self.vocabulary
+        if not documents:
+            return sparse.csr_matrix((0, len(vocabulary)), dtype=np.float32)
         indptr = [0]
         indices: list[int] = []
         counts: list[int] = []

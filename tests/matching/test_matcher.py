@@ -190,6 +190,7 @@ def test_score_all_agrees_with_rank(matcher):
     for match in ranking.matches:
         column = matcher.supply_ids_.index(match.supply_id)
         assert matrix[0, column] == pytest.approx(match.score, abs=1e-3)
+    assert matcher.score_all([]).shape == (0, len(matcher.supply_ids_))
 
 
 def test_fitted_matcher_can_be_pickled(matcher):
@@ -236,3 +237,4 @@ def test_term_index_rows_are_sklearns_tfidf_rows():
     assert ours.shape == theirs.shape
     assert np.abs((ours - theirs).toarray()).max() < 1e-6
     assert np.abs((index.transform_one(queries[5]) - ours[5]).toarray()).max() < 1e-6
+    assert index.transform([]).shape == (0, len(index.vocabulary))
