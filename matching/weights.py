@@ -2,8 +2,9 @@
 
 A score is the weighted sum of features in [0, 1], so it lies in [0, 1] too:
 
-- ``words``: TF-IDF cosine over jieba words (synonyms also read as their group's
-  first word), title counted twice;
+- ``words``: TF-IDF cosine over whole jieba words (not the parts that search mode also
+  cuts out of a long word; synonyms also read as their group's first word), title
+  counted twice;
 - ``bm25``: BM25 of the demand's words, scaled by the best score for that demand,
   which rewards covering more of its rarer terms;
 - ``chars``: TF-IDF cosine over the character bigrams inside those words, which
