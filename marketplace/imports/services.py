@@ -21,7 +21,7 @@ from marketplace.scenes.services import SCENES
 from marketplace.search import get_tokenizer, index_tokens
 from marketplace.taxonomy import get_taxonomy
 from matching import Item, Tokenizer
-from matching.duplicates import DuplicateFinder
+from matching.duplicates import DuplicateFinder, similar_organizations
 
 KINDS = {"scenes": SCENES, "capabilities": CAPABILITIES}
 MAX_UPLOAD_BYTES = MAX_BYTES
@@ -45,6 +45,16 @@ def _existing(session: orm.Session, kind: items.ItemKind) -> list[Any]:
         sa.select(kind.model).where(kind.model.status.notin_(("withdrawn", "expired")))
     )
     return [to_item(row) for row in rows]
+
+
+def _unknown_organization(name: str, registered: list[str]) -> str:
+    """Why the row's organization is refused, naming the registered one it most likely
+    means (units write their names differently: 无锡市XX局 / XX局)."""
+    reason = f"单位“{name[:40]}”未在平台登记"
+    similar = similar_organizations(name, registered)
+    if similar:
+        reason += f"，是否为“{similar[0][0]}”？请按登记名称填写"
+    return reason
 
 
 def row_problems(
@@ -100,7 +110,9 @@ def preview_import(
         values = {k: v for k, v in sheet_row.values.items() if k not in problems}
         organization = str(values.pop("organization", "") or "").strip()
         if organization not in organizations:
-            problems["organization"] = f"单位“{organization[:40]}”未在平台登记"
+            problems["organization"] = _unknown_organization(
+                organization, list(organizations)
+            )
         for name, reason in row_problems(kind, values, taxonomy, today).items():
             problems.setdefault(name, reason)
         probe = Item(

@@ -119,6 +119,7 @@ def test_every_problem_is_named_by_row_column_and_reason(
             scene_row("不存在的单位", budget="abc", domain="Tourism"),
             [None] * (len(SCENE_FIELDS) + 1),
             scene_row(organization.name, deadline="2020-01-01", title="=1+1"),
+            scene_row("惠山区文体旅游局", title="惠山古镇夜游灯光秀升级"),
         ]
     )
     before = row_counts()
@@ -126,6 +127,8 @@ def test_every_problem_is_named_by_row_column_and_reason(
         as_text=True
     )
     assert "第3行「发布单位」" in page and "未在平台登记" in page
+    assert "第6行「发布单位」：单位“惠山区文体旅游局”未在平台登记，" in page
+    assert "是否为“无锡市惠山区文体旅游局”？" in page
     assert "第3行「预算（元）」" in page
     assert "第3行「领域」" in page
     assert "第5行「征集截止日期」" in page
