@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 
 from marketplace.db import get_session
-from marketplace.errors import BadRequest, DomainError
+from marketplace.errors import BadRequest, DomainError, Invalid
 from marketplace.policy import PUBLIC, access
 from marketplace.taxonomy import get_taxonomy
 
@@ -25,6 +25,17 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest("请求内容应为JSON对象", code="invalid_body")
     return data
+
+
+def positive_int_arg(name: str, default: int, upper: int | None = None) -> int:
+    """A query parameter that must be a positive integer (capped at `upper`), or a
+    clear 422 naming it."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise Invalid("查询参数有误", fields={name: "应为正整数"})
+    return int(raw) if upper is None else min(int(raw), upper)
 
 
 def page_json(page: Any, items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from marketplace.accounts.auth import current_actor
-from marketplace.api import json_body, page_json
+from marketplace.api import json_body, page_json, positive_int_arg
 from marketplace.db import get_session, utcnow
 from marketplace.errors import Invalid
 from marketplace.notifications import schemas, services
@@ -14,15 +14,6 @@ from marketplace.policy import SIGNED_IN, access
 bp = Blueprint("notifications", __name__)
 
 MAX_PER_PAGE = 100
-
-
-def _positive(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise Invalid("查询参数有误", fields={name: "应为正整数"})
-    return int(raw)
 
 
 @bp.get("/notifications")
@@ -38,8 +29,8 @@ def index() -> Any:
         session,
         actor,
         unread_only=unread in ("1", "true"),
-        page=_positive("page", 1),
-        per_page=min(_positive("per_page", 20), MAX_PER_PAGE),
+        page=positive_int_arg("page", 1),
+        per_page=positive_int_arg("per_page", 20, MAX_PER_PAGE),
     )
     body = page_json(page, [schemas.notification_to_json(n) for n in page.items])
     body["unread"] = services.unread_count(session, actor.id)

@@ -3,29 +3,19 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from marketplace.accounts.auth import current_actor
-from marketplace.api import json_body
+from marketplace.api import json_body, positive_int_arg
 from marketplace.db import get_session, utcnow
-from marketplace.errors import Invalid
 from marketplace.organizations import services
 from marketplace.policy import PUBLIC, access
 
 bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 
 
-def _int_arg(name: str, default: int, upper: int) -> int:
-    raw = request.args.get(name, "")
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise Invalid("查询参数有误", fields={name: "应为正整数"})
-    return min(int(raw), upper)
-
-
 @bp.get("")
 @access(PUBLIC)
 def index() -> Any:
-    page = _int_arg("page", 1, 10**6)
-    per_page = _int_arg("per_page", 50, 100)
+    page = positive_int_arg("page", 1, 10**6)
+    per_page = positive_int_arg("per_page", 50, 100)
     rows, total = services.list_organizations(
         get_session(),
         q=request.args.get("q", "")[:100],
