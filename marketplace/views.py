@@ -1,6 +1,20 @@
-"""Registers the HTML pages of every feature."""
+"""Registers the HTML pages of every feature, and what their views share."""
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, flash, redirect
+
+from marketplace.db import get_session
+from marketplace.errors import DomainError
+
+
+def failed(error: DomainError, target: str) -> Any:
+    """A form that could not be carried out: nothing of it is kept, the reason is
+    flashed in Chinese (with each field's), and the user goes back to `target`."""
+    get_session().rollback()
+    details = "；".join(error.fields.values())
+    flash(error.message + (f"：{details}" if details else ""), "error")
+    return redirect(target)
 
 
 def init_app(app: Flask) -> None:

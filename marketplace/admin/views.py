@@ -10,15 +10,9 @@ from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
 from marketplace.organizations import services as organizations
 from marketplace.policy import access, require
+from marketplace.views import failed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _fail(error: DomainError, endpoint: str) -> Any:
-    get_session().rollback()
-    details = "；".join(error.fields.values())
-    flash(error.message + (f"：{details}" if details else ""), "error")
-    return redirect(url_for(endpoint))
 
 
 @bp.get("/taxonomy")
@@ -45,7 +39,7 @@ def taxonomy_add() -> Any:
             now=utcnow(),
         )
     except DomainError as error:
-        return _fail(error, "admin.taxonomy")
+        return failed(error, url_for("admin.taxonomy"))
     session.commit()
     flash(f"已添加“{term.name}”", "success")
     return redirect(url_for("admin.taxonomy"))
@@ -135,7 +129,7 @@ def user_create() -> Any:
             actor=current_actor(),
         )
     except DomainError as error:
-        return _fail(error, "admin.user_list")
+        return failed(error, url_for("admin.user_list"))
     session.commit()
     flash(f"已创建用户“{user.username}”", "success")
     return redirect(url_for("admin.user_list"))

@@ -25,17 +25,11 @@ from marketplace.events.models import OUTCOMES
 from marketplace.matches.index import get_indexes
 from marketplace.policy import SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
+from marketplace.views import failed
 
 bp = Blueprint("events_pages", __name__, url_prefix="/events")
 MANAGERS = ("center", "admin")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _failed(error: DomainError, target: str) -> Any:
-    get_session().rollback()
-    details = "；".join(error.fields.values())
-    flash(error.message + (f"：{details}" if details else ""), "error")
-    return redirect(target)
 
 
 def _ids(text: str) -> list[Any]:
@@ -98,7 +92,7 @@ def create() -> Any:
             today=local_today(),
         )
     except DomainError as error:
-        return _failed(error, url_for(".index"))
+        return failed(error, url_for(".index"))
     session.commit()
     flash("活动已创建，请添加参会的场景和能力", "success")
     return redirect(url_for(".detail", event_id=event.id))
@@ -155,7 +149,7 @@ def _action(event_id: int, call: Any, success: str) -> Any:
     try:
         call(session)
     except DomainError as error:
-        return _failed(error, target)
+        return failed(error, target)
     session.commit()
     flash(success, "success")
     return redirect(target)
@@ -229,7 +223,7 @@ def respond(event_id: int, participant_id: int) -> Any:
             now=utcnow(),
         )
     except DomainError as error:
-        return _failed(error, target or url_for(".index"))
+        return failed(error, target or url_for(".index"))
     session.commit()
     flash("已接受邀请" if accept else "已谢绝邀请", "success")
     return redirect(target or url_for(".index"))

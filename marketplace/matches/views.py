@@ -21,6 +21,7 @@ from marketplace.editions.exports import is_formula_like
 from marketplace.errors import DomainError, Invalid
 from marketplace.matches import services, synonyms
 from marketplace.policy import access
+from marketplace.views import failed
 from matching.synonyms import read_synonym_groups
 
 bp = Blueprint("matches_pages", __name__, url_prefix="/matches")
@@ -131,10 +132,7 @@ def synonyms_add() -> Any:
             session, current_actor(), request.form.get("words", ""), now=utcnow()
         )
     except DomainError as error:
-        session.rollback()
-        details = "；".join(error.fields.values())
-        flash(error.message + (f"：{details}" if details else ""), "error")
-        return redirect(url_for("matches_pages.synonyms_page"))
+        return failed(error, url_for("matches_pages.synonyms_page"))
     session.commit()
     flash(
         f"已添加同义词组“{'、'.join(group.words)}”，重新切词{recut}个条目；"

@@ -21,6 +21,7 @@ from marketplace.notifications import services
 from marketplace.notifications.models import FREQUENCIES
 from marketplace.policy import SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
+from marketplace.views import failed
 
 log = logging.getLogger(__name__)
 
@@ -174,10 +175,7 @@ def saved_search_create() -> Any:
             session, current_actor(), payload, now=utcnow()
         )
     except (Invalid, Conflict) as error:
-        session.rollback()
-        details = "；".join(error.fields.values())
-        flash(error.message + (f"：{details}" if details else ""), "error")
-        return redirect(back)
+        return failed(error, back)
     session.commit()
     flash(f"已保存搜索“{search.name}”：之后新发布的匹配条目会出现在通知中", "success")
     return redirect(back)
