@@ -52,6 +52,7 @@ def load_demo(session: orm.Session, *, now: datetime) -> dict[str, int]:
     organizations = _load_organizations(session, now)
     counts["单位"] = organizations
     counts["用户"] = _load_users(session, now)
+    search.sync_dictionary(session)  # the center's words are cut whole here too
     counts["场景机会"] = _load_scenes(session, now)
     counts["场景能力"] = _load_capabilities(session, now)
     if counts["场景机会"] or counts["场景能力"]:

@@ -10,7 +10,13 @@ import threading
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
+from marketplace.matches.models import (
+    SYNONYMS_VERSION,
+    SynonymGroup,
+    read_index_versions,
+)
 from marketplace.taxonomy import seed_entries
 from matching import Tokenizer
 from matching.synonyms import read_synonym_groups
@@ -21,6 +27,9 @@ MAX_QUERY_LENGTH = 200
 
 _tokenizer: Tokenizer | None = None
 _tokenizer_lock = threading.Lock()
+# The synonyms version whose words this process's tokenizer holds.
+_dictionary_version: int | None = None
+_dictionary_lock = threading.Lock()
 
 
 def get_tokenizer(cache_dir: str | None = None) -> Tokenizer:
@@ -34,6 +43,29 @@ def get_tokenizer(cache_dir: str | None = None) -> Tokenizer:
             words += [word for group in read_synonym_groups() for word in group]
             _tokenizer = Tokenizer(user_words=words, cache_dir=cache_dir)
     return _tokenizer
+
+
+def sync_dictionary(
+    session: orm.Session, versions: dict[str, int] | None = None
+) -> int:
+    """Make this process's dictionary hold the words of the center's synonym groups
+    (added in any process); cheap when current. Call it before computing stored
+    words. Returns the synonyms version, which the match indexes also compare."""
+    global _dictionary_version
+    if versions is None:
+        versions = read_index_versions(session)
+    version = versions.get(SYNONYMS_VERSION, 0)
+    if version != _dictionary_version:
+        with _dictionary_lock:
+            if version != _dictionary_version:
+                groups = session.scalars(
+                    sa.select(SynonymGroup.words).where(
+                        SynonymGroup.retired_at.is_(None)
+                    )
+                )
+                get_tokenizer().add_words(w for words in groups for w in words)
+                _dictionary_version = version
+    return version
 
 
 def index_tokens(title: str, description: str, keywords: list[str]) -> str:
@@ -137,6 +169,7 @@ def reindex_all(session: Any) -> int:
     from marketplace.capabilities.models import Capability
     from marketplace.scenes.models import Scene
 
+    sync_dictionary(session)
     count = 0
     for model in (Scene, Capability):
         for item in session.scalars(sa.select(model)):

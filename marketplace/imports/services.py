@@ -15,10 +15,9 @@ from marketplace.imports.workbook import MAX_BYTES, header_of, read_rows
 from marketplace.items import services as items
 from marketplace.items.fields import parse_fields
 from marketplace.matches.index import capability_item, scene_item
-from marketplace.matches.synonyms import sync_dictionary
 from marketplace.organizations.models import Organization
 from marketplace.scenes.services import SCENES
-from marketplace.search import get_tokenizer, index_tokens
+from marketplace.search import get_tokenizer, index_tokens, sync_dictionary
 from marketplace.taxonomy import get_taxonomy
 from matching import Item, Tokenizer
 from matching.duplicates import DuplicateFinder, similar_organizations

@@ -23,7 +23,6 @@ from marketplace.errors import (
 from marketplace.items import workflow
 from marketplace.items.fields import Field, parse_fields
 from marketplace.matches.models import bump_index_version
-from marketplace.matches.synonyms import sync_dictionary
 from marketplace.taxonomy import Taxonomy, get_taxonomy
 
 STAFF_ROLES = frozenset({"center", "admin", "reviewer"})
@@ -153,7 +152,7 @@ def create_item(
         updated_at=now,
     )
     kind.assign(item, values, today)
-    sync_dictionary(session)  # words the center added in another process
+    search.sync_dictionary(session)  # words the center added in another process
     item.search_tokens = search.index_tokens(
         item.title, item.description, item.keywords
     )
@@ -188,7 +187,7 @@ def update_item(
     values, _ = _validated(session, kind, payload, partial=True)
     changed = sorted(values)
     kind.assign(item, values, today)
-    sync_dictionary(session)
+    search.sync_dictionary(session)
     item.search_tokens = search.index_tokens(
         item.title, item.description, item.keywords
     )

@@ -21,9 +21,9 @@ from sqlalchemy import orm
 
 from marketplace.capabilities.models import Capability
 from marketplace.matches.models import MatchWeights, read_index_versions
-from marketplace.matches.synonyms import sync_dictionary, synonym_groups
+from marketplace.matches.synonyms import synonym_groups
 from marketplace.scenes.models import Scene
-from marketplace.search import get_tokenizer
+from marketplace.search import get_tokenizer, sync_dictionary
 from matching import Item, Match, Matcher
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,9 @@ from sqlalchemy import orm
 
 from marketplace.db import Base, UTCDateTime
 
+# The IndexVersion kind bumped when the center's synonym groups change.
+SYNONYMS_VERSION = "synonyms"
+
 
 class IndexVersion(Base):
     """A counter per index, bumped in the same transaction as any change that alters

@@ -7,7 +7,6 @@ whole, and the "synonyms" version makes every worker refit its match indexes.
 """
 
 import re
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +16,9 @@ from sqlalchemy import orm
 from marketplace import audit
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.matches.models import (
+    SYNONYMS_VERSION,
     SynonymGroup,
     bump_index_version,
-    read_index_versions,
 )
 from marketplace.policy import require
 from marketplace.search import get_tokenizer, index_tokens
@@ -29,10 +28,6 @@ from matching.tokenize import normalize
 MAX_WORDS = 12
 MAX_WORD_LENGTH = 20
 SEPARATORS = re.compile(r"[\s,，、;；/]+")
-VERSION_KIND = "synonyms"
-
-_dictionary_version: int | None = None
-_dictionary_lock = threading.Lock()
 
 
 def active_groups(session: orm.Session) -> list[SynonymGroup]:
@@ -115,7 +110,7 @@ def add_group(
     session.flush()
     get_tokenizer().add_words(words)
     recut = _recut_items_containing(session, words)
-    bump_index_version(session, VERSION_KIND)
+    bump_index_version(session, SYNONYMS_VERSION)
     audit.record(
         session,
         actor,
@@ -136,7 +131,7 @@ def retire_group(
     if group is None or group.retired_at is not None:
         raise NotFound("没有这个同义词组")
     group.retired_at = now
-    bump_index_version(session, VERSION_KIND)
+    bump_index_version(session, SYNONYMS_VERSION)
     audit.record(
         session,
         actor,
@@ -164,24 +159,3 @@ def _recut_items_containing(session: orm.Session, words: list[str]) -> int:
             )
             count += 1
     return count
-
-
-def sync_dictionary(
-    session: orm.Session, versions: dict[str, int] | None = None
-) -> int:
-    """Make this process's dictionary hold the center's words; cheap when current.
-
-    Returns the synonyms version, which the match indexes compare to know when to
-    refit.
-    """
-    global _dictionary_version
-    if versions is None:
-        versions = read_index_versions(session)
-    version = versions.get(VERSION_KIND, 0)
-    if version != _dictionary_version:
-        with _dictionary_lock:
-            if version != _dictionary_version:
-                words = [w for group in active_groups(session) for w in group.words]
-                get_tokenizer().add_words(words)
-                _dictionary_version = version
-    return version

@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from marketplace import create_app, search
 from marketplace.audit import AuditEntry
 from marketplace.capabilities.models import Capability
-from marketplace.matches import synonyms
 from marketplace.matches.models import SynonymGroup
 
 SCENE = {
@@ -23,7 +22,7 @@ CAPABILITY = {
 def fresh_dictionary(monkeypatch):
     """This test's own process-wide tokenizer, as in a newly started worker."""
     monkeypatch.setattr(search, "_tokenizer", None)
-    monkeypatch.setattr(synonyms, "_dictionary_version", None)
+    monkeypatch.setattr(search, "_dictionary_version", None)
 
 
 def shared_words(client, scene_id, capability_id):
@@ -83,7 +82,7 @@ def test_a_center_group_makes_different_words_match_in_every_worker(
 
     # A worker started before the group, writing an item, first learns the words.
     monkeypatch.setattr(search, "_tokenizer", None)
-    monkeypatch.setattr(synonyms, "_dictionary_version", None)
+    monkeypatch.setattr(search, "_dictionary_version", None)
     created = other.post(
         "/api/v1/capabilities",
         json={
@@ -97,6 +96,17 @@ def test_a_center_group_makes_different_words_match_in_every_worker(
     assert created.status_code == 201, created.get_json()
     new_tokens = db.get(Capability, created.get_json()["id"]).search_tokens.split()
     assert "管网错接" in new_tokens
+
+    # Re-cutting every item in a fresh process (`flask reindex`) keeps the word whole.
+    monkeypatch.setattr(search, "_tokenizer", None)
+    monkeypatch.setattr(search, "_dictionary_version", None)
+    result = worker.test_cli_runner().invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    db.rollback()
+    assert all(
+        "管网错接" in tokens.split()
+        for tokens in db.scalars(sa.select(Capability.search_tokens))
+    )
 
     group_id = db.scalar(sa.select(SynonymGroup.id))
     assert form_post(f"/matches/synonyms/{group_id}/retire").status_code == 302
