@@ -199,8 +199,7 @@ class Matcher:
             return Ranking(demand.id, [])
         features = self._features(query, candidates)
         scores = features @ self.weight_vector_
-        ids = [self.supply_ids_[c] for c in candidates]
-        order = sorted(range(len(candidates)), key=lambda i: (-scores[i], ids[i]))[:k]
+        order = self._best(scores, candidates, k)
         rows = candidates[order]
         reasons = (
             self._reasons(
@@ -216,10 +215,19 @@ class Matcher:
         return Ranking(
             demand.id,
             [
-                Match(ids[i], round(float(scores[i]), 4), why)
+                Match(self.supply_ids_[candidates[i]], round(float(scores[i]), 4), why)
                 for i, why in zip(order, reasons, strict=True)
             ],
         )
+
+    def _best(self, scores: np.ndarray, candidates: np.ndarray, k: int) -> list[int]:
+        """Positions of the k best scores, best first, ties by supply id; only the
+        scores that can reach the top k are sorted."""
+        pool = np.arange(len(scores))
+        if len(scores) > k:
+            pool = np.flatnonzero(scores >= np.partition(scores, -k)[-k])
+        ids = self.supply_ids_
+        return sorted(pool.tolist(), key=lambda i: (-scores[i], ids[candidates[i]]))[:k]
 
     def rank_many(self, demands: Iterable[Item], k: int = 10) -> list[Ranking]:
         return [self.rank(demand, k) for demand in demands]

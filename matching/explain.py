@@ -13,32 +13,46 @@ MAX_TERMS = 6
 
 
 def shared_terms(
-    query_row: Any,
+    query_row: sparse.csr_matrix,
     doc_rows: sparse.csr_matrix,
     terms: np.ndarray,
     limit: int = MAX_TERMS,
 ) -> list[list[str]]:
     """For each document row, the terms it shares with the query, biggest
-    contribution to the cosine first (all rows in one sparse product)."""
-    dense_query = np.asarray(query_row.toarray(), dtype=np.float32)
-    contributions = sparse.csr_matrix(doc_rows.multiply(dense_query))
-    contributions.eliminate_zeros()
-    contributions.sort_indices()  # ties in term order, whatever the product gave
+    contribution to the cosine first, ties in term order.
+
+    The query's terms are looked up by binary search in one pass over all the rows'
+    entries (a few hundred), not through a dense vector as wide as the vocabulary.
+    """
+    order = np.argsort(query_row.indices)
+    query_terms = query_row.indices[order]
+    query_weights = np.asarray(query_row.data, dtype=np.float32)[order]
+    if len(query_terms) == 0:
+        return [[] for _ in range(doc_rows.shape[0])]
+    found = np.minimum(np.searchsorted(query_terms, doc_rows.indices), len(order) - 1)
+    shared = query_terms[found] == doc_rows.indices
+    contributions = np.where(shared, doc_rows.data * query_weights[found], 0.0)
     result = []
-    for start, end in zip(
-        contributions.indptr[:-1], contributions.indptr[1:], strict=True
-    ):
-        weights = contributions.data[start:end]
+    for start, end in zip(doc_rows.indptr[:-1], doc_rows.indptr[1:], strict=True):
+        weights, indices = contributions[start:end], doc_rows.indices[start:end]
+        positive = weights > 0
+        weights, indices = weights[positive], indices[positive]
         # Only the strongest few can be shown; look no further than those.
-        top = np.argsort(-weights, kind="stable")[: limit * 2]
-        words = [str(t) for t in terms[contributions.indices[start:end][top]]]
+        top = np.lexsort((indices, -weights))[: limit * 2]
+        words = [str(t) for t in terms[indices[top]]]
         result.append(_without_parts(words)[:limit])
     return result
 
 
 def _without_parts(words: list[str]) -> list[str]:
     """A part is left out when its whole word is shared too (智能 beside 人工智能)."""
-    return [w for w in words if not any(w != other and w in other for other in words)]
+    if len({len(w) for w in words}) < 2:  # bigrams: no word can hold another
+        return words
+    return [
+        w
+        for w in words
+        if not any(w in other for other in words if len(other) > len(w))
+    ]
 
 
 def reasons(

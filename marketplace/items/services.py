@@ -115,7 +115,12 @@ def get_visible_item(
             .with_for_update(of=kind.model)
         )
     else:
-        item = session.get(kind.model, item_id)
+        # The item and its tag rows in one round trip (not the model's default two).
+        links = [
+            orm.joinedload(relationship)
+            for relationship in sa.inspect(kind.model).relationships
+        ]
+        item = session.get(kind.model, item_id, options=links)
     if item is None or not can_view(actor, item):
         raise NotFound(f"{kind.label}不存在或无权查看", code=f"{kind.name}_not_found")
     return item

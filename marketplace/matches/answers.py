@@ -17,7 +17,7 @@ from sqlalchemy import orm
 
 from marketplace.items.workflow import PUBLIC_STATUSES
 from marketplace.matches.index import LiveIndex
-from marketplace.matches.models import IndexVersion
+from marketplace.matches.models import SYNONYMS_VERSION, IndexVersion
 
 ANSWERS_PER_PROCESS = 10_000
 
@@ -69,7 +69,7 @@ def item_stamp(
             model.updated_at,
             _version(index.spec.name),
             _version("weights"),
-            _version("synonyms"),
+            _version(SYNONYMS_VERSION),
         ).where(model.id == item_id)
     ).first()
     if row is None or row[0] not in PUBLIC_STATUSES:
@@ -85,22 +85,28 @@ def answer(
     index: LiveIndex,
     *,
     shareable: bool,
-    compute: Callable[[], bytes],
+    compute: Callable[[dict[str, int] | None], bytes],
 ) -> bytes:
-    """The stored answer when still valid, else `compute()` (stored if shareable).
+    """The stored answer when still valid, else `compute(versions)` (stored if
+    shareable), given the index versions read with the stamp (None if not read).
 
     The index's in-process `state` is part of the stamp, so a refit or a refresh
     in this process also retires the answers built before it.
     """
     if not shareable:
-        return compute()
+        return compute(None)
     stamp = item_stamp(session, model, key[1], index)
     if stamp is not None and stamp[2:] == index.versions:
         found = cache.get(key, (*stamp, index.state))
         if found is not None:
             return found
     state = index.state
-    body = compute()
+    versions = None
+    if stamp is not None:
+        versions = dict(
+            zip((index.spec.name, "weights", SYNONYMS_VERSION), stamp[2:], strict=True)
+        )
+    body = compute(versions)
     # Only store what was computed against exactly the versions read above, by an
     # index that did not change meanwhile.
     if stamp is not None and stamp[2:] == index.versions and index.state == state:

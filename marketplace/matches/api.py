@@ -44,8 +44,10 @@ def _answer(kind: str, item_id: int, id_field: str) -> Response:
         "capability": (services.matches_for_capability, indexes["scenes"], Capability),
     }[kind]
 
-    def compute() -> bytes:
-        proposals = finder(session, actor, item_id, k, indexes, now=utcnow())
+    def compute(versions: dict[str, int] | None) -> bytes:
+        proposals = finder(
+            session, actor, item_id, k, indexes, now=utcnow(), versions=versions
+        )
         items = [_proposal_json(p, id_field) for p in proposals]
         return current_app.json.dumps({"items": items}).encode()
 

@@ -142,9 +142,18 @@ class LiveIndex:
             return None, weights_id
         return matcher.fit(items), weights_id
 
-    def refresh(self, session: orm.Session, now: datetime) -> None:
-        """Bring this process's view up to the database's version (cheap if current)."""
-        versions = read_index_versions(session)
+    def refresh(
+        self,
+        session: orm.Session,
+        now: datetime,
+        versions: Mapping[str, int] | None = None,
+    ) -> None:
+        """Bring this process's view up to the database's version (cheap if current).
+
+        `versions` are the index versions when the caller has just read them.
+        """
+        if versions is None:
+            versions = read_index_versions(session)
         version = versions.get(self.spec.name, 0)
         model_version = (versions.get("weights", 0), sync_dictionary(session, versions))
         with self.lock:

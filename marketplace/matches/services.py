@@ -4,7 +4,7 @@ Services take the live indexes as an argument (a dict of `LiveIndex`), so the we
 jobs and tests pass in whichever they use.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,11 +114,18 @@ def matches_for_scene(
     indexes: dict[str, LiveIndex],
     *,
     now: datetime,
+    versions: Mapping[str, int] | None = None,
 ) -> list[Proposal]:
     """Capabilities for a scene the actor may see, best first."""
     scene = items.get_visible_item(session, SCENES, actor, scene_id)
     proposals = _ranked(
-        session, indexes["capabilities"], Capability, scene_item(scene), k, now
+        session,
+        indexes["capabilities"],
+        Capability,
+        scene_item(scene),
+        k,
+        now,
+        versions,
     )
     _mark(session, actor, proposals, lambda p: (scene.id, p.item.id))
     return proposals
@@ -132,11 +139,18 @@ def matches_for_capability(
     indexes: dict[str, LiveIndex],
     *,
     now: datetime,
+    versions: Mapping[str, int] | None = None,
 ) -> list[Proposal]:
     """Published scenes a capability should go after, best first."""
     capability = items.get_visible_item(session, CAPABILITIES, actor, capability_id)
     proposals = _ranked(
-        session, indexes["scenes"], Scene, capability_item(capability), k, now
+        session,
+        indexes["scenes"],
+        Scene,
+        capability_item(capability),
+        k,
+        now,
+        versions,
     )
     _mark(session, actor, proposals, lambda p: (p.item.id, capability.id))
     return proposals
@@ -164,8 +178,9 @@ def _ranked(
     demand: Item,
     k: int,
     now: datetime,
+    versions: Mapping[str, int] | None,
 ) -> list[Proposal]:
-    index.refresh(session, now)
+    index.refresh(session, now, versions)
     return _proposals(session, model, index.rank(demand, k))
 
 

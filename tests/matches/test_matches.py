@@ -297,3 +297,32 @@ def test_repeated_answers_are_reused_until_something_they_depend_on_changes(
     scene.status = "withdrawn"
     db.commit()
     assert client.get(path).status_code == 404
+
+
+def test_a_first_answer_takes_three_queries_and_a_repeat_one(
+    app, client, make_scene, make_capability
+):
+    """Round trips bound the matches API's throughput: the item's stamp (with the
+    index versions), the item with its tags, the counterparts' rows; a repeat only
+    the stamp."""
+    make_capability()
+    warm_up = make_scene(title="电梯物联网监测预热场景")
+    scene_id = make_scene(**ELEVATOR_SCENE)
+    matches(client, f"/api/v1/scenes/{warm_up}/matches")  # fits the index
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):  # SQLite's explicit transaction start
+            statements.append(statement)
+
+    engine = app.extensions["db"]["engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = matches(client, f"/api/v1/scenes/{scene_id}/matches")
+        first_count = len(statements)
+        assert matches(client, f"/api/v1/scenes/{scene_id}/matches") == first
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert first[0]["title"] == "电梯困人智能识别与物联网监测终端"
+    assert first_count == 3, statements
+    assert len(statements) == 4, statements[first_count:]
