@@ -14,7 +14,7 @@ recipient by e-mail at most once.
 
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -402,7 +402,8 @@ def assemble_digests(session: orm.Session, *, now: datetime, timezone: str) -> i
 
     Only users with an e-mail address and daily or weekly digests get one; the
     caller does not call this when no mail server is configured. Exactly one per
-    (user, period): a lock, a fresh look at what exists, then the unique key.
+    (user, period) and at most one per user and local day: a lock, a fresh look at
+    what exists, then the unique key.
     """
     local = now.astimezone(ZoneInfo(timezone))
     _lock(session, "notifications:digests")
@@ -432,17 +433,20 @@ def assemble_digests(session: orm.Session, *, now: datetime, timezone: str) -> i
     if not due:
         return 0
     frequency = {row.id: row.digest_frequency for row in users}
-    taken = {
-        (row.user_id, row.period)
-        for row in session.execute(
-            sa.select(Digest.user_id, Digest.period).where(
-                Digest.user_id.in_(list(due)), Digest.period.in_(set(due.values()))
+    # One digest a day at most, whatever the frequency: a user who switches between
+    # daily and weekly on a Monday after that day's digest gets the next one
+    # tomorrow or next Monday, not a second e-mail today.
+    local_midnight = datetime.combine(local.date(), time(), local.tzinfo)
+    served_today = set(
+        session.scalars(
+            sa.select(Digest.user_id).where(
+                Digest.user_id.in_(list(due)), Digest.created_at >= local_midnight
             )
         )
-    }
+    )
     created = 0
     for user_id, period in sorted(due.items()):
-        if (user_id, period) in taken:
+        if user_id in served_today:
             continue
         digest = Digest(
             user_id=user_id,

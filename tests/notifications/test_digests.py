@@ -241,3 +241,34 @@ def test_a_claim_abandoned_mid_send_is_retried_a_fresh_one_is_not(app, db, make_
     with session_scope(app) as session:
         assert not services.claim_digest(session, digest.id, now=later + DAY)
         assert services.due_digests(session, now=later + DAY) == []
+
+
+def test_switching_frequency_on_a_monday_sends_no_second_digest_that_day(
+    app, db, make_user, smtp_server, use_smtp
+):
+    use_smtp(smtp_server.port)
+    to_weekly, to_daily = make_user("unit"), make_user("vendor")
+    prefer(db, to_weekly, "to-weekly@wuxi.example", "daily")
+    prefer(db, to_daily, "to-daily@wuxi.example", "weekly")
+    for user in (to_weekly, to_daily):
+        give_notices(app, user, 2, at=MONDAY_9 - HOUR)
+    deliver_digests(app, MONDAY_9)
+    assert len(smtp_server.messages) == 2
+
+    prefer(db, to_weekly, "to-weekly@wuxi.example", "weekly")
+    prefer(db, to_daily, "to-daily@wuxi.example", "daily")
+    for user in (to_weekly, to_daily):
+        give_notices(app, user, 1, at=MONDAY_9 + HOUR, start=10)
+    deliver_digests(app, MONDAY_9 + 2 * HOUR)
+    assert len(smtp_server.messages) == 2
+
+    # Tuesday brings the new daily user theirs; next Monday the new weekly user's.
+    deliver_digests(app, MONDAY_9 + DAY)
+    assert [m.recipients for m in smtp_server.messages[2:]] == [
+        ["to-daily@wuxi.example"]
+    ]
+    deliver_digests(app, MONDAY_9 + 7 * DAY)
+    assert [m.recipients for m in smtp_server.messages[3:]] == [
+        ["to-weekly@wuxi.example"]
+    ]
+    assert "2026年第49周）：1条新通知" in smtp_server.messages[3].subject
