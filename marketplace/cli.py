@@ -12,7 +12,7 @@ from marketplace import demo
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLES
 from marketplace.db import session_scope, utcnow
-from marketplace.editions.jobs import publish_now
+from marketplace.editions.jobs import EditionFilesUnwritable, publish_now
 from marketplace.editions.services import verify_chain
 from marketplace.errors import DomainError
 
@@ -113,7 +113,10 @@ def fit_match_weights_command() -> None:
 @with_appcontext
 def publish_command(list_kind: str) -> None:
     """Publish a new edition of a list now, with its downloads."""
-    edition = publish_now(current_app._get_current_object(), list_kind)  # type: ignore[attr-defined]
+    try:
+        edition = publish_now(current_app._get_current_object(), list_kind)  # type: ignore[attr-defined]
+    except EditionFilesUnwritable as error:
+        raise click.ClickException(error.message) from error
     if edition is None:
         click.echo("刚刚已有一期发布，本次未重复发布。")
         return

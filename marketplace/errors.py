@@ -57,6 +57,13 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class Unavailable(DomainError):
+    """Something the request needs (a disk, a service) fails for now; retry later."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"

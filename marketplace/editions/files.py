@@ -5,6 +5,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -84,7 +85,8 @@ def write_missing(
     written = {}
     for fmt in missing_formats(session, edition, directory):
         path = file_path(directory, edition, fmt)
-        sha256 = _write(path, edition, fmt, edition_payloads(session, edition))
+        with closing(edition_payloads(session, edition)) as payloads:
+            sha256 = _write(path, edition, fmt, payloads)
         written[fmt] = (sha256, path.stat().st_size)
     return written
 

@@ -5,6 +5,7 @@ publication always gets its downloads, and a crash between the two is mended by
 `write_missing_files` on the next tick.
 """
 
+import errno
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from marketplace.db import session_scope, utcnow
 from marketplace.editions import files, schedule
 from marketplace.editions.models import Edition
 from marketplace.editions.services import publish_edition
+from marketplace.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,25 @@ def publish_now(
     return edition
 
 
+class EditionFilesUnwritable(Unavailable):
+    """The edition stands (it is committed) but its downloads could not be written;
+    the publication job writes them on a later tick."""
+
+    code = "edition_files_unavailable"
+
+    def __init__(self, edition_id: int, message: str) -> None:
+        super().__init__(message)
+        self.edition_id = edition_id
+
+
+DISK_PROBLEMS = {
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件目录只读",
+    errno.EACCES: "没有文件目录的写入权限",
+    errno.EPERM: "没有文件目录的写入权限",
+}
+
+
 def write_files(app: Flask, edition_id: int) -> None:
     """Generate an edition's missing downloads, then record their hashes.
 
@@ -65,6 +86,14 @@ def write_files(app: Flask, edition_id: int) -> None:
     try:
         edition = reader.get(Edition, edition_id)
         written = files.write_missing(reader, edition, directory) if edition else {}
+    except OSError as error:
+        log.exception("cannot write the files of edition %s", edition_id)
+        problem = DISK_PROBLEMS.get(error.errno or 0, f"文件写入失败：{error.strerror}")
+        raise EditionFilesUnwritable(
+            edition_id,
+            f"{edition.list_label}{edition.label}的下载文件暂时无法生成（{problem}）。"
+            "本期已发布，系统每分钟重试生成文件，请稍后再下载。",
+        ) from error
     finally:
         reader.close()
     if written:
@@ -89,9 +118,5 @@ def write_missing_files(app: Flask) -> int:
     with session_scope(app) as session:
         missing = [e.id for e in files.editions_missing_files(session)]
     for edition_id in missing:
-        try:
-            write_files(app, edition_id)
-        except OSError:
-            log.exception("cannot write the files of edition %s", edition_id)
-            raise
+        write_files(app, edition_id)
     return len(missing)

@@ -313,16 +313,15 @@ def list_editions(session: orm.Session, list_kind: str | None = None) -> list[Ed
     return list(session.scalars(query))
 
 
-def edition_payloads(session: orm.Session, edition: Edition) -> Iterator[str]:
+def edition_payloads(session: orm.Session, edition: Edition) -> sa.ScalarResult[str]:
     """The stored canonical JSON lines of an edition's items, in order, streamed in
-    batches so that memory stays flat however large the edition."""
-    return iter(
-        session.scalars(
-            sa.select(EditionItem.payload)
-            .where(EditionItem.edition_id == edition.id)
-            .order_by(EditionItem.position)
-            .execution_options(yield_per=500)
-        )
+    batches so that memory stays flat however large the edition. A caller that may
+    stop early closes it (on PostgreSQL it holds a server-side cursor)."""
+    return session.scalars(
+        sa.select(EditionItem.payload)
+        .where(EditionItem.edition_id == edition.id)
+        .order_by(EditionItem.position)
+        .execution_options(yield_per=500)
     )
 
 

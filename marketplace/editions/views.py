@@ -21,7 +21,12 @@ from marketplace.accounts.auth import current_actor
 from marketplace.clock import local_time
 from marketplace.db import get_session, utcnow
 from marketplace.editions import files, schedule
-from marketplace.editions.jobs import editions_directory, publish_now, write_files
+from marketplace.editions.jobs import (
+    EditionFilesUnwritable,
+    editions_directory,
+    publish_now,
+    write_files,
+)
 from marketplace.editions.models import LISTS, Edition, EditionFile
 from marketplace.editions.services import (
     check_list,
@@ -188,11 +193,15 @@ def publish(list_kind: str) -> Any:
     # Publication runs in transactions of its own; end this request's first, or on
     # SQLite the two would wait on each other's write lock.
     get_session().commit()
-    edition = publish_now(
-        current_app._get_current_object(),
-        list_kind,  # type: ignore[attr-defined]
-        actor_id=actor.id if actor else None,
-    )
+    try:
+        edition = publish_now(
+            current_app._get_current_object(),
+            list_kind,  # type: ignore[attr-defined]
+            actor_id=actor.id if actor else None,
+        )
+    except EditionFilesUnwritable as error:
+        flash(error.message, "error")
+        return redirect(url_for("editions_pages.detail", edition_id=error.edition_id))
     if edition is None:
         flash("刚刚已有一期发布，本次未重复发布", "info")
         return redirect(url_for("editions_pages.index"))
