@@ -8,6 +8,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from marketplace import backup as backups
 from marketplace import demo
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLES
@@ -144,6 +145,57 @@ def verify_editions_command() -> None:
     click.echo(f"全部 {check.checked} 期清单校验通过。")
 
 
+@click.command("backup")
+@click.option(
+    "--to",
+    "destination",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="新的（或空的）备份目录",
+)
+@with_appcontext
+def backup_command(destination: Path) -> None:
+    """Back up the database (a consistent snapshot) and the edition files."""
+    try:
+        manifest = backups.backup(current_app, destination, now=utcnow())
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"备份完成：{destination}（{manifest.backend}，结构版本 {manifest.revision}，"
+        f"{len(manifest.counts)} 张表共 {sum(manifest.counts.values())} 行，"
+        f"清单文件 {manifest.files} 个）"
+    )
+
+
+@click.command("restore")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="backup 命令写出的目录",
+)
+@with_appcontext
+def restore_command(source: Path) -> None:
+    """Restore a backup into an empty database, then migrate and verify it."""
+    try:
+        report = backups.restore(current_app, source, upgrade=upgrade_database)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    for table, (expected, found) in report.mismatched.items():
+        click.echo(
+            f"行数不一致：{table} 备份 {expected} 行，恢复后 {found} 行", err=True
+        )
+    if not report.chain_ok:
+        click.echo("清单摘要链校验未通过：请运行 verify-editions 查看", err=True)
+    if report.mismatched or not report.chain_ok:
+        raise SystemExit(1)
+    click.echo(
+        f"恢复完成：{len(report.manifest.counts)} 张表行数与备份一致，"
+        f"清单摘要链校验通过，清单文件 {report.files} 个"
+    )
+
+
 def init_app(app: Flask) -> None:
     from marketplace.scheduler import (
         expire_command,
@@ -162,5 +214,7 @@ def init_app(app: Flask) -> None:
         fit_match_weights_command,
         publish_command,
         verify_editions_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(cmd)
