@@ -304,9 +304,7 @@ def event_json(session: orm.Session, event: Event, actor: Any) -> dict[str, Any]
     visible = [
         p
         for p in event.participants
-        if services.can_manage(actor)
-        or actor.role == "reviewer"
-        or p.organization_id == actor.organization_id
+        if services.sees_all_events(actor) or p.organization_id == actor.organization_id
     ]
     body["participants"] = [
         {
@@ -321,7 +319,7 @@ def event_json(session: orm.Session, event: Event, actor: Any) -> dict[str, Any]
         }
         for p in visible
     ]
-    if services.can_manage(actor) or actor.role == "reviewer":
+    if services.sees_all_events(actor):
         body["proposal"] = event.proposal_summary or None
         body["pairings"] = [
             {

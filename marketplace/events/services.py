@@ -156,6 +156,11 @@ def can_manage(actor: Any) -> bool:
     return actor is not None and actor.role in ("center", "admin")
 
 
+def sees_all_events(actor: Any) -> bool:
+    """The center and admins, and reviewers, who read everything without acting."""
+    return actor is not None and actor.role in ("center", "admin", "reviewer")
+
+
 def get_event(
     session: orm.Session, actor: Any, event_id: int, *, for_update: bool = False
 ) -> Event:
@@ -172,7 +177,7 @@ def get_event(
 def can_view_event(session: orm.Session, actor: Any, event: Event) -> bool:
     if actor is None:
         return False
-    if actor.role in ("center", "admin", "reviewer"):
+    if sees_all_events(actor):
         return True
     return actor.organization_id is not None and bool(
         session.scalar(
@@ -188,7 +193,7 @@ def can_view_event(session: orm.Session, actor: Any, event: Event) -> bool:
 
 def list_events(session: orm.Session, actor: Any) -> list[Event]:
     query = sa.select(Event).order_by(Event.date.desc(), Event.id.desc())
-    if actor.role not in ("center", "admin", "reviewer"):
+    if not sees_all_events(actor):
         query = query.where(
             Event.id.in_(
                 sa.select(EventParticipant.event_id).where(
@@ -606,7 +611,13 @@ def available_slots(event: Event) -> dict[tuple[str, int], frozenset[int]]:
 def get_agenda_participant(
     session: orm.Session, actor: Any, event_id: int, participant_id: int
 ) -> tuple[Event, EventParticipant]:
+    """A participant whose agenda the actor may read: any, for those who see every
+    event; otherwise one of the actor's own organization."""
     event = get_event(session, actor, event_id)
+    if sees_all_events(actor):
+        participant = session.get(EventParticipant, participant_id)
+        if participant is not None and participant.event_id == event.id:
+            return event, participant
     return event, get_participant(session, actor, event_id, participant_id)
 
 

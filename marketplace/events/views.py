@@ -103,7 +103,7 @@ def create() -> Any:
 def detail(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
     event = services.get_event(session, actor, event_id)
-    if not services.can_manage(actor) and actor.role != "reviewer":
+    if not services.sees_all_events(actor):
         own = [
             p for p in event.participants if p.organization_id == actor.organization_id
         ]
@@ -350,7 +350,7 @@ def table_cards(event_id: int) -> Any:
 
 
 @bp.get("/<int:event_id>/agendas")
-@access(*MANAGERS)
+@access(*MANAGERS, "reviewer")
 def agendas(event_id: int) -> Any:
     session = get_session()
     event = services.get_event(session, current_actor(), event_id)

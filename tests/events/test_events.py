@@ -481,6 +481,28 @@ def test_event_pages_schedule_workbook_and_agendas(
     assert client.get(f"/events/{event_id}/agenda/{foreign['id']}").status_code == 404
     assert client.get(f"/events/{event_id}/schedule.xlsx").status_code == 403
 
+    # A reviewer reads every agenda the event page links to, and changes nothing.
+    client.post("/logout", data={"csrf_token": "test-csrf-token"})
+    login(make_user("reviewer"))
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert f"/events/{event_id}/agenda/{foreign['id']}" in page
+    assert client.get(f"/events/{event_id}/agenda/{foreign['id']}").status_code == 200
+    everyone = client.get(f"/events/{event_id}/agendas")
+    assert everyone.status_code == 200
+    assert kit.capability_texts[3][0] in everyone.get_data(as_text=True)
+    assert client.get(f"/events/{event_id}/agenda/999999").status_code == 404
+    declined = client.post(
+        f"/events/{event_id}/participants/{foreign['id']}/respond",
+        data={"csrf_token": "test-csrf-token", "accept": "0"},
+        follow_redirects=True,
+    )
+    assert "参会邀请不存在或无权查看" in declined.get_data(as_text=True)
+    status = api.get(f"/events/{event_id}").get_json()["participants"]
+    assert (
+        next(p for p in status if p["id"] == foreign["id"])["status"]
+        == (foreign["status"])
+    )
+
 
 def test_master_schedule_neutralises_formulas(
     kit: Any,
