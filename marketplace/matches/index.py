@@ -118,8 +118,8 @@ class LiveIndex:
         self.removed: set[str] = set()
         self.refitting = False
         self.synonym_groups: list[list[str]] | None = None
-        # Answers by (demand, k, exclude), valid while `state` is unchanged.
-        self.cache: OrderedDict[tuple[Item, int, frozenset[str]], list[Match]] = (
+        # Answers by (demand, k, exclude, explain), valid while `state` is unchanged.
+        self.cache: OrderedDict[tuple[Item, int, frozenset[str], bool], list[Match]] = (
             OrderedDict()
         )
         self.state = 0
@@ -219,15 +219,21 @@ class LiveIndex:
 
     # -- ranking -----------------------------------------------------------------
     def rank(
-        self, demand: Item, k: int, *, exclude: frozenset[str] = frozenset()
+        self,
+        demand: Item,
+        k: int,
+        *,
+        exclude: frozenset[str] = frozenset(),
+        explain: bool = True,
     ) -> list[Match]:
-        """The k best published items for `demand`: fitted index and recent changes.
+        """The k best published items for `demand`: fitted index and recent changes;
+        with reasons unless `explain` is False.
 
         Answers are kept until the index changes (any refresh that finds a new version
         empties the cache); an edited demand is a different key, as the key is the
         demand itself.
         """
-        key = (demand, k, exclude)
+        key = (demand, k, exclude, explain)
         with self.lock:
             cached = self.cache.get(key)
             if cached is not None:
@@ -245,13 +251,13 @@ class LiveIndex:
             matcher = Matcher(
                 tokenizer=get_tokenizer(), synonym_groups=self.synonym_groups
             ).fit(added)
-            fitted = matcher.rank(demand, k + len(exclude)).matches
+            fitted = matcher.rank(demand, k + len(exclude), explain=explain).matches
             extra: list[Match] = []
         else:
             hidden = removed | exclude
             fitted = [
                 m
-                for m in matcher.rank(demand, k + len(hidden)).matches
+                for m in matcher.rank(demand, k + len(hidden), explain=explain).matches
                 if m.supply_id not in hidden
             ]
             extra = matcher.score_items(

@@ -415,9 +415,11 @@ def new_strong_matches(
         return []
     result = []
     since = now - NEW_WINDOW
-    for kind, find in (
-        (SCENES, matches_for_scene),
-        (CAPABILITIES, matches_for_capability),
+    # The items are the actor's own and published: no visibility check per item, and
+    # each index is brought up to date once, not once per item.
+    for kind, index, counterpart, to_item in (
+        (SCENES, indexes["capabilities"], Capability, scene_item),
+        (CAPABILITIES, indexes["scenes"], Scene, capability_item),
     ):
         own = session.scalars(
             sa.select(kind.model).where(
@@ -425,8 +427,12 @@ def new_strong_matches(
                 kind.model.status == "published",
             )
         ).all()
+        if not own:
+            continue
+        index.refresh(session, now)
         for item in own:
-            for proposal in find(session, actor, item.id, 5, indexes, now=now):
+            ranked = index.rank(to_item(item), 5, explain=False)  # scores suffice
+            for proposal in _proposals(session, counterpart, ranked):
                 published = proposal.item.published_at
                 if proposal.score >= STRONG_SCORE and published and published >= since:
                     result.append((item, proposal))
