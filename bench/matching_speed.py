@@ -95,10 +95,10 @@ from scipy import sparse
 from sqlalchemy import orm
 
 from marketplace.capabilities.models import Capability, CapabilityTag
-from marketplace.cli import upgrade_database
 from marketplace.db import make_engine
 from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene, SceneIndustry
+from marketplace.schema import upgrade_database
 from marketplace.taxonomy import load_seed_taxonomy, seed_entries
 from matching import Item, Matcher, Tokenizer
 from matching.evaluate import BM25Baseline

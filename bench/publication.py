@@ -46,11 +46,11 @@ def peak_rss_mb() -> float:
 
 
 def fill(url: str, count: int) -> None:
-    from marketplace.cli import upgrade_database
     from marketplace.db import make_engine, utcnow
     from marketplace.organizations.credit_code import check_character
     from marketplace.organizations.models import Organization
     from marketplace.scenes.models import Scene, SceneIndustry
+    from marketplace.schema import upgrade_database
 
     upgrade_database(url)
     demo = json.loads((ROOT / "seed_data/demo/scenes.json").read_text("utf-8"))

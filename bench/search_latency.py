@@ -18,7 +18,7 @@ Progress goes to stderr, the report to stdout. What it does, per backend:
 1. Builds an empty database: SQLite in a temporary file (deleted unless ``--keep``);
    PostgreSQL in the database ``marketplace_bench`` (created if missing, its public
    schema dropped and recreated; see ``--pg-url``). The schema comes from the Alembic
-   migrations (``marketplace.cli.upgrade_database``), so the FTS5 table and triggers
+   migrations (``marketplace.schema.upgrade_database``), so the FTS5 table and triggers
    (SQLite) and the GIN index (PostgreSQL) are the production ones; the taxonomy is
    the seed. PostgreSQL gets a VACUUM ANALYZE after loading, as autovacuum would do;
    SQLite gets no ANALYZE, as the app never runs one (``--sqlite-analyze`` adds it).
@@ -79,10 +79,10 @@ from sqlalchemy import event, orm
 
 from marketplace import ROOT, create_app
 from marketplace.capabilities.models import Capability, CapabilityTag
-from marketplace.cli import upgrade_database
 from marketplace.db import get_engine, make_engine
 from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene, SceneIndustry
+from marketplace.schema import upgrade_database
 from marketplace.search import index_tokens, query_terms
 from marketplace.taxonomy import SEED_FILE, load_seed_taxonomy, seed_entries
 

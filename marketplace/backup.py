@@ -13,7 +13,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,15 +22,16 @@ import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.db import Base, get_engine, session_scope
+from marketplace.editions.files import file_path, file_sha256
 from marketplace.editions.jobs import editions_directory
+from marketplace.editions.models import Edition, EditionFile
 from marketplace.editions.services import verify_chain
+from marketplace.schema import is_known_revision, upgrade_database
 
 MANIFEST = "manifest.json"
 SQLITE_COPY = "database.sqlite3"
 POSTGRESQL_DUMP = "database.dump"
 FILES = "editions"
-# A target holding rows in any of these has data a restore must not overwrite.
-CONTENT_TABLES = ("users", "organizations", "scenes", "capabilities", "editions")
 
 
 class BackupError(Exception):
@@ -50,10 +50,14 @@ class Manifest:
 @dataclass
 class RestoreReport:
     manifest: Manifest
-    counts_match: bool
     mismatched: dict[str, tuple[int, int]]  # table → (in the backup, restored)
     chain_ok: bool
-    files: int
+    files: int  # edition files copied
+    bad_files: list[str]  # recorded files missing or not matching their SHA-256
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatched and self.chain_ok and not self.bad_files
 
 
 def _describe(connection: sa.Connection) -> tuple[dict[str, int], str | None]:
@@ -77,17 +81,16 @@ def _describe(connection: sa.Connection) -> tuple[dict[str, int], str | None]:
 def _postgresql_command(
     program: str, url: sa.URL, arguments: list[str]
 ) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL client program against the database of `url`, query options
+    (host socket, sslmode) included."""
     env = dict(os.environ)
     if url.password:  # never on the command line, where ps would show it
         env["PGPASSWORD"] = str(url.password)
-    connection = [
-        f"--host={url.host or '127.0.0.1'}",
-        f"--port={url.port or 5432}",
-        f"--username={url.username or 'postgres'}",
-    ]
+    libpq = url.set(drivername="postgresql", password=None)
+    database = f"--dbname={libpq.render_as_string(hide_password=False)}"
     try:
         done = subprocess.run(
-            [program, *connection, *arguments],
+            [program, database, *arguments],
             env=env,
             capture_output=True,
             text=True,
@@ -122,13 +125,15 @@ def _copy_files(source: Path, target: Path) -> int:
 
 def backup(app: Flask, destination: Path, *, now: datetime) -> Manifest:
     """Write a backup into `destination`, a new or empty directory."""
-    if destination.exists() and any(destination.iterdir()):
-        raise BackupError(f"备份目录“{destination}”不为空：请指定新的目录")
+    if destination.exists() and (
+        not destination.is_dir() or any(destination.iterdir())
+    ):
+        raise BackupError(f"“{destination}”已存在且不是空目录：请指定新的备份目录")
     destination.mkdir(parents=True, exist_ok=True)
     engine = get_engine(app)
     if engine.dialect.name == "sqlite":
         copy = destination / SQLITE_COPY
-        _sqlite_copy(str(engine.url.database), copy)
+        _sqlite_copy(Path(str(engine.url.database)), copy)
         snapshot = sa.create_engine(f"sqlite:///{copy}")
         with snapshot.connect() as connection:
             counts, revision = _describe(connection)
@@ -147,7 +152,6 @@ def backup(app: Flask, destination: Path, *, now: datetime) -> Manifest:
                         "--no-owner",
                         f"--snapshot={snapshot_id}",
                         f"--file={destination / POSTGRESQL_DUMP}",
-                        str(engine.url.database),
                     ],
                 )
     files = _copy_files(editions_directory(app), destination / FILES)
@@ -158,10 +162,10 @@ def backup(app: Flask, destination: Path, *, now: datetime) -> Manifest:
     return manifest
 
 
-def _sqlite_copy(source: str, target: Path) -> None:
-    """Copy a live SQLite database page by page (other writers carry on) and check
-    the copy's integrity."""
-    origin = sqlite3.connect(source)
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """Copy a live SQLite database page by page (other writers carry on; the source
+    is only read) and check the copy's integrity."""
+    origin = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
         origin.backup(copy)
@@ -183,45 +187,42 @@ def read_manifest(source: Path) -> Manifest:
         raise BackupError(f"{MANIFEST} 无法读取：{error}") from error
 
 
-def _holds_data(engine: sa.Engine) -> bool:
-    present = set(sa.inspect(engine).get_table_names())
-    with engine.connect() as connection:
-        return any(
-            connection.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})"))
-            for table in CONTENT_TABLES
-            if table in present
-        )
+def _tables(engine: sa.Engine) -> list[str]:
+    return sa.inspect(engine).get_table_names()
 
 
-def restore(
-    app: Flask, source: Path, *, upgrade: Callable[[str], None]
-) -> RestoreReport:
-    """Restore a backup into this app's database, which must hold no data, and its
-    edition files; check the row counts against the manifest, bring the schema up to
-    date (`upgrade(database_url)`: a backup may predate migrations) and check the
-    edition chain."""
+def restore(app: Flask, source: Path) -> RestoreReport:
+    """Restore a backup into this app's database, which must have no tables yet,
+    and its edition files; check the row counts against the manifest, bring the
+    schema up to date (a backup may predate migrations), check that every recorded
+    file is there with its SHA-256, and verify the edition chain."""
     manifest = read_manifest(source)
     engine = get_engine(app)
     if manifest.backend != engine.dialect.name:
         raise BackupError(
             f"备份来自 {manifest.backend} 数据库，当前数据库是 {engine.dialect.name}"
         )
-    if _holds_data(engine):
-        raise BackupError("目标数据库已有数据：恢复只写入空数据库，请换用新的数据库")
+    if manifest.revision is None or not is_known_revision(manifest.revision):
+        raise BackupError(
+            f"备份的数据库结构版本 {manifest.revision} 不在本版本的迁移中："
+            "请用不早于备份时的程序版本恢复"
+        )
+    if tables := _tables(engine):
+        raise BackupError(
+            f"目标数据库不是空的（已有 {len(tables)} 张表）：恢复只写入全新的空数据库，"
+            "请新建数据库后再恢复（不要先运行 migrate）"
+        )
     engine.dispose()
     if engine.dialect.name == "sqlite":
-        _sqlite_copy(str(source / SQLITE_COPY), Path(str(engine.url.database)))
+        _sqlite_copy(source / SQLITE_COPY, Path(str(engine.url.database)))
     else:
-        with engine.begin() as connection:  # an empty schema from `migrate` goes
-            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
         _postgresql_command(
             "pg_restore",
             engine.url,
             [
                 "--no-owner",
                 "--exit-on-error",
-                f"--dbname={engine.url.database}",
+                "--single-transaction",  # all or nothing: a failure leaves it empty
                 str(source / POSTGRESQL_DUMP),
             ],
         )
@@ -233,8 +234,21 @@ def restore(
         for table, expected in manifest.counts.items()
         if counts.get(table, 0) != expected
     }
-    upgrade(app.config["DATABASE_URL"])
-    files = _copy_files(source / FILES, editions_directory(app))
+    upgrade_database(app.config["DATABASE_URL"])
+    directory = editions_directory(app)
+    copied = _copy_files(source / FILES, directory)
     with session_scope(app) as session:
         chain_ok = verify_chain(session).ok
-    return RestoreReport(manifest, not mismatched, mismatched, chain_ok, files)
+        bad_files = _files_not_as_recorded(session, directory)
+    return RestoreReport(manifest, mismatched, chain_ok, copied, bad_files)
+
+
+def _files_not_as_recorded(session: Any, directory: Path) -> list[str]:
+    """Recorded edition files that are missing or differ from their SHA-256."""
+    bad = []
+    rows = session.execute(sa.select(Edition, EditionFile).join(EditionFile)).all()
+    for edition, recorded in rows:
+        path = file_path(directory, edition, recorded.format)
+        if not path.is_file() or file_sha256(path) != recorded.sha256:
+            bad.append(str(path))
+    return bad

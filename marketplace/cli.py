@@ -3,8 +3,6 @@
 from pathlib import Path
 
 import click
-from alembic import command
-from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
@@ -16,19 +14,7 @@ from marketplace.db import session_scope, utcnow
 from marketplace.editions.jobs import EditionFilesUnwritable, publish_now
 from marketplace.editions.services import verify_chain
 from marketplace.errors import DomainError
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["database_url"] = database_url
-    return config
-
-
-def upgrade_database(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+from marketplace.schema import upgrade_database
 
 
 @click.command("migrate")
@@ -179,7 +165,7 @@ def backup_command(destination: Path) -> None:
 def restore_command(source: Path) -> None:
     """Restore a backup into an empty database, then migrate and verify it."""
     try:
-        report = backups.restore(current_app, source, upgrade=upgrade_database)
+        report = backups.restore(current_app, source)
     except backups.BackupError as error:
         raise click.ClickException(str(error)) from error
     for table, (expected, found) in report.mismatched.items():
@@ -188,7 +174,9 @@ def restore_command(source: Path) -> None:
         )
     if not report.chain_ok:
         click.echo("清单摘要链校验未通过：请运行 verify-editions 查看", err=True)
-    if report.mismatched or not report.chain_ok:
+    for path in report.bad_files:
+        click.echo(f"清单文件缺失或与记录的 SHA-256 不符：{path}", err=True)
+    if not report.ok:
         raise SystemExit(1)
     click.echo(
         f"恢复完成：{len(report.manifest.counts)} 张表行数与备份一致，"

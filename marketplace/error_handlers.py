@@ -33,15 +33,22 @@ def _wants_json() -> bool:
 
 
 def error_response(
-    status: int, code: str, message: str, fields: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    *,
+    retry_after: int | None = None,
 ) -> Any:
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if _wants_json():
         body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-        return jsonify(body), status
+        return jsonify(body), status, headers
     template = "errors/error.html"
-    return render_template(
+    page = render_template(
         template, status=status, message=message, fields=fields or {}
-    ), status
+    )
+    return page, status, headers
 
 
 def _record_denial(error: TransitionNotAllowed) -> None:
@@ -73,7 +80,13 @@ def handle_domain_error(error: DomainError) -> Any:
         close_session()
     if error.status == 401 and not _wants_json():
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    response = error_response(error.status, error.code, error.message, error.fields)
+    response = error_response(
+        error.status,
+        error.code,
+        error.message,
+        error.fields,
+        retry_after=getattr(error, "retry_after_seconds", None),
+    )
     if error.status == 401 and _wants_json():
         response[0].headers["WWW-Authenticate"] = "Bearer"
     return response
@@ -97,7 +110,9 @@ def handle_database_unavailable(error: sa_exc.OperationalError) -> Any:
     """SQLite locked past busy_timeout, or PostgreSQL down: ask to retry later."""
     log.warning("database unavailable: %s", error)
     _forget_session_objects()
-    return error_response(503, "database_unavailable", HTTP_MESSAGES[503])
+    return error_response(
+        503, "database_unavailable", HTTP_MESSAGES[503], retry_after=5
+    )
 
 
 def handle_unexpected(error: Exception) -> Any:

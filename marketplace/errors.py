@@ -62,6 +62,7 @@ class Unavailable(DomainError):
 
     status = 503
     code = "service_unavailable"
+    retry_after_seconds = 60
 
 
 class TooManyRequests(DomainError):

@@ -23,11 +23,11 @@ from flask.testing import FlaskClient
 from marketplace import create_app
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
-from marketplace.cli import upgrade_database
 from marketplace.db import session_scope, utcnow
 from marketplace.items import services as items
 from marketplace.organizations.credit_code import check_character
 from marketplace.organizations.models import Organization
+from marketplace.schema import upgrade_database
 from marketplace.taxonomy import load_seed_taxonomy
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -428,3 +428,18 @@ def _run_racers(setup: str, action: str, args: list[str], processes: int) -> lis
 @pytest.fixture
 def run_racers() -> Callable[[str, str, list[str], int], list[Any]]:
     return _run_racers
+
+
+@pytest.fixture
+def finish_child() -> Callable[[subprocess.Popen], str]:
+    """Wait for a child process's output; one that hangs is killed, not left behind."""
+
+    def finish(process: subprocess.Popen) -> str:
+        try:
+            return process.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+
+    return finish

@@ -56,7 +56,7 @@ def count(app, table: str) -> int:
 
 
 def test_backup_during_writes_restores_whole_into_a_fresh_instance(
-    app, db, make_scene, make_capability, database_url, tmp_path
+    app, db, make_scene, make_capability, database_url, tmp_path, finish_child
 ):
     for n in range(3):
         make_scene(title=f"梁溪区老旧小区电梯物联网监测第{n + 1}批")
@@ -74,21 +74,26 @@ def test_backup_during_writes_restores_whole_into_a_fresh_instance(
             time.sleep(0.05)
         assert started.exists(), "the writer process did not start writing"
         backup_dir = tmp_path / "backup"
+        before = count(app, "job_runs")
         result = app.test_cli_runner().invoke(args=["backup", "--to", str(backup_dir)])
+        during = count(app, "job_runs") - before
     finally:
         stop.touch()
-        written = int(writer.communicate(timeout=60)[0])
+        output = finish_child(writer)
+    written = int(output)
     assert result.exit_code == 0, result.output
     assert "备份完成" in result.output
+    assert during > 0, "the backup held the writer up"
     manifest = json.loads((backup_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["files"] == 3 and manifest["counts"]["scenes"] == 3
     snapshot_runs = manifest["counts"]["job_runs"]
-    assert 1 <= snapshot_runs <= written == count(app, "job_runs")
+    assert before <= snapshot_runs <= written == count(app, "job_runs")
 
+    target_url = fresh_target(database_url, tmp_path)
     target = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": fresh_target(database_url, tmp_path),
+            "DATABASE_URL": target_url,
             "SECRET_KEY": "test-secret",
             "MARKETPLACE_SCHEDULER": "off",
             "EDITIONS_DIRECTORY": str(tmp_path / "restored-editions"),
@@ -116,20 +121,41 @@ def test_backup_during_writes_restores_whole_into_a_fresh_instance(
 
         # A second restore would overwrite data: refused, nothing changed.
         again = restore.invoke(args=["restore", "--from", str(backup_dir)])
-        assert again.exit_code == 1 and "目标数据库已有数据" in again.output
+        assert again.exit_code == 1 and "目标数据库不是空的" in again.output
         assert count(target, "job_runs") == snapshot_runs
     finally:
         target.extensions["db"]["engine"].dispose()
+        drop_target(target_url)
 
 
-def test_backup_refuses_a_used_directory_and_restore_a_directory_without_manifest(
-    app, tmp_path
-):
+def drop_target(url: str) -> None:
+    if url.startswith("sqlite"):
+        return
+    target = sa.make_url(url)
+    admin = sa.create_engine(target.set(database="test"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(
+            f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'
+        )
+    admin.dispose()
+
+
+def test_backup_and_restore_refuse_what_they_cannot_do_safely(app, tmp_path):
+    runner = app.test_cli_runner()
     used = tmp_path / "used"
     used.mkdir()
     (used / "notes.txt").write_text("已有内容")
-    result = app.test_cli_runner().invoke(args=["backup", "--to", str(used)])
-    assert result.exit_code == 1 and "不为空" in result.output
+    for taken in (used, used / "notes.txt"):
+        result = runner.invoke(args=["backup", "--to", str(taken)])
+        assert result.exit_code == 1 and "不是空目录" in result.output
     assert [p.name for p in used.iterdir()] == ["notes.txt"]
-    result = app.test_cli_runner().invoke(args=["restore", "--from", str(used)])
+    result = runner.invoke(args=["restore", "--from", str(used)])
     assert result.exit_code == 1 and "缺少 manifest.json" in result.output
+
+    backup_dir = tmp_path / "backup"
+    assert runner.invoke(args=["backup", "--to", str(backup_dir)]).exit_code == 0
+    manifest = json.loads((backup_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["revision"] = "f00dfeedbeef"  # a schema from newer code
+    (backup_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = runner.invoke(args=["restore", "--from", str(backup_dir)])
+    assert result.exit_code == 1 and "不在本版本的迁移中" in result.output

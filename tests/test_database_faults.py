@@ -53,6 +53,7 @@ def test_a_write_blocked_by_another_writer_is_a_503_then_succeeds(
         assert holder.stdout.readline().strip() == "locked"
         blocked = client.post("/api/v1/auth/token", json=credentials)
         assert blocked.status_code == 503
+        assert blocked.headers["Retry-After"] == "5"
         error = blocked.get_json()["error"]
         assert error["code"] == "database_unavailable"
         assert error["message"] == "服务暂时不可用，请稍后再试"

@@ -22,6 +22,7 @@ CAPABILITIES = items.ItemKind(
     filters=schemas.apply_filters,
     filter_fields=schemas.FILTER_FIELDS,
     to_json=schemas.capability_to_json,
+    tags="tag_links",
 )
 
 

@@ -51,6 +51,10 @@ def _write(path: Path, edition: Edition, fmt: str, payloads: Iterable[str]) -> s
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return file_sha256(path)
+
+
+def file_sha256(path: Path) -> str:
     hasher = hashlib.sha256()
     with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):

@@ -69,10 +69,22 @@ class EditionFilesUnwritable(Unavailable):
 
 DISK_PROBLEMS = {
     errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "磁盘配额已满",
     errno.EROFS: "文件目录只读",
     errno.EACCES: "没有文件目录的写入权限",
     errno.EPERM: "没有文件目录的写入权限",
+    errno.ENOTDIR: "文件目录的路径被文件占用",
+    errno.ENOENT: "文件目录不存在",
+    errno.EIO: "磁盘读写错误",
 }
+
+
+def disk_problem(error: OSError) -> str:
+    """The cause in Chinese, for the center's flash, the jobs page and a download."""
+    known = DISK_PROBLEMS.get(error.errno or 0)
+    if known:
+        return known
+    return f"文件写入失败，错误码 {errno.errorcode.get(error.errno or 0, error.errno)}"
 
 
 def write_files(app: Flask, edition_id: int) -> None:
@@ -87,11 +99,12 @@ def write_files(app: Flask, edition_id: int) -> None:
         edition = reader.get(Edition, edition_id)
         written = files.write_missing(reader, edition, directory) if edition else {}
     except OSError as error:
-        log.exception("cannot write the files of edition %s", edition_id)
-        problem = DISK_PROBLEMS.get(error.errno or 0, f"文件写入失败：{error.strerror}")
+        # A warning, not a traceback: every download asks again while the disk is out.
+        log.warning("cannot write the files of edition %s: %s", edition_id, error)
         raise EditionFilesUnwritable(
             edition_id,
-            f"{edition.list_label}{edition.label}的下载文件暂时无法生成（{problem}）。"
+            f"{edition.list_label}{edition.label}的下载文件暂时无法生成"
+            f"（{disk_problem(error)}）。"
             "本期已发布，系统每分钟重试生成文件，请稍后再下载。",
         ) from error
     finally:

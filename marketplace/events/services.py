@@ -400,17 +400,19 @@ def get_participant(
     participant_id: int,
     *,
     for_update: bool = False,
+    reading: bool = False,
 ) -> EventParticipant:
-    """A participant of the event that the actor may act on: the center, or its own
-    organization."""
+    """A participant of the event that the actor may act on (the center, or its own
+    organization) or, `reading`, only read (also reviewers)."""
     query = sa.select(EventParticipant).where(
         EventParticipant.id == participant_id, EventParticipant.event_id == event_id
     )
     if for_update:
         query = query.with_for_update(of=EventParticipant)
     participant = session.scalar(query)
+    allowed = sees_all_events(actor) if reading else can_manage(actor)
     if participant is None or not (
-        can_manage(actor)
+        allowed
         or (actor is not None and actor.organization_id == participant.organization_id)
     ):
         raise NotFound("参会邀请不存在或无权查看", code="participant_not_found")
@@ -611,14 +613,11 @@ def available_slots(event: Event) -> dict[tuple[str, int], frozenset[int]]:
 def get_agenda_participant(
     session: orm.Session, actor: Any, event_id: int, participant_id: int
 ) -> tuple[Event, EventParticipant]:
-    """A participant whose agenda the actor may read: any, for those who see every
-    event; otherwise one of the actor's own organization."""
+    """A participant whose agenda the actor may read."""
     event = get_event(session, actor, event_id)
-    if sees_all_events(actor):
-        participant = session.get(EventParticipant, participant_id)
-        if participant is not None and participant.event_id == event.id:
-            return event, participant
-    return event, get_participant(session, actor, event_id, participant_id)
+    return event, get_participant(
+        session, actor, event_id, participant_id, reading=True
+    )
 
 
 def invitations_for(session: orm.Session, actor: Any) -> list[EventParticipant]:

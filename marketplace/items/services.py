@@ -41,6 +41,7 @@ class ItemKind:
     filters: Callable[[sa.Select[Any], dict[str, Any]], sa.Select[Any]]
     filter_fields: tuple[Field, ...]
     to_json: Callable[[Any, Any], dict[str, Any]]
+    tags: str  # the relationship holding the item's tag rows, loaded with the item
 
 
 @dataclass
@@ -116,11 +117,8 @@ def get_visible_item(
         )
     else:
         # The item and its tag rows in one round trip (not the model's default two).
-        links = [
-            orm.joinedload(relationship)
-            for relationship in sa.inspect(kind.model).relationships
-        ]
-        item = session.get(kind.model, item_id, options=links)
+        tags = orm.joinedload(getattr(kind.model, kind.tags))
+        item = session.get(kind.model, item_id, options=[tags])
     if item is None or not can_view(actor, item):
         raise NotFound(f"{kind.label}不存在或无权查看", code=f"{kind.name}_not_found")
     return item

@@ -58,18 +58,22 @@ def _version(kind: str) -> Any:
     )
 
 
+def _version_kinds(index: LiveIndex) -> tuple[str, str, str]:
+    """The versions an answer from `index` depends on, in `LiveIndex.versions` order."""
+    return (index.spec.name, "weights", SYNONYMS_VERSION)
+
+
 def item_stamp(
     session: orm.Session, model: Any, item_id: int, index: LiveIndex
 ) -> Stamp | None:
-    """What a public answer for the item depends on, read in one query; None when
-    the item is not public (its answer is then not shared)."""
+    """What a public answer for the item depends on, read in one query: its status,
+    last edit and the versions of `_version_kinds`; None when the item is not public
+    (its answer is then not shared)."""
     row = session.execute(
         sa.select(
             model.status,
             model.updated_at,
-            _version(index.spec.name),
-            _version("weights"),
-            _version(SYNONYMS_VERSION),
+            *(_version(kind) for kind in _version_kinds(index)),
         ).where(model.id == item_id)
     ).first()
     if row is None or row[0] not in PUBLIC_STATUSES:
@@ -103,9 +107,7 @@ def answer(
     state = index.state
     versions = None
     if stamp is not None:
-        versions = dict(
-            zip((index.spec.name, "weights", SYNONYMS_VERSION), stamp[2:], strict=True)
-        )
+        versions = dict(zip(_version_kinds(index), stamp[2:], strict=True))
     body = compute(versions)
     # Only store what was computed against exactly the versions read above, by an
     # index that did not change meanwhile.

@@ -20,6 +20,7 @@ SCENES = items.ItemKind(
     filters=schemas.apply_filters,
     filter_fields=schemas.FILTER_FIELDS,
     to_json=schemas.scene_to_json,
+    tags="industry_links",
 )
 
 

@@ -35,7 +35,7 @@ CALLERS = 5
 
 
 def test_requests_starting_after_the_disable_commits_are_refused(
-    app, make_user, token_for, database_url, tmp_path
+    app, make_user, token_for, database_url, tmp_path, finish_child
 ):
     vendor, admin = make_user("vendor"), make_user("admin")
     token = token_for(vendor)["Authorization"].removeprefix("Bearer ")
@@ -62,6 +62,7 @@ def test_requests_starting_after_the_disable_commits_are_refused(
             (tmp_path / f"ready{n}").exists() for n in range(CALLERS)
         ):
             time.sleep(0.05)
+        assert all((tmp_path / f"ready{n}").exists() for n in range(CALLERS))
         time.sleep(0.3)  # let every caller have requests in flight
         with session_scope(app) as session:
             accounts.set_user_active(
@@ -75,11 +76,8 @@ def test_requests_starting_after_the_disable_commits_are_refused(
         time.sleep(0.5)
     finally:
         stop.touch()
-        calls = [
-            call
-            for caller in callers
-            for call in json.loads(caller.communicate(timeout=60)[0])
-        ]
+        outputs = [finish_child(caller) for caller in callers]
+    calls = [call for output in outputs for call in json.loads(output)]
     before = [status for started, status in calls if started < committed]
     after = [status for started, status in calls if started > committed]
     assert before and after, "the callers did not run on both sides of the disable"

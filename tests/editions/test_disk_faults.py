@@ -13,7 +13,7 @@ from marketplace.editions.services import verify_chain
 from marketplace.jobs import JobRun
 from marketplace.scheduler import run_job
 
-UNWRITABLE = "下载文件暂时无法生成（文件写入失败"
+UNWRITABLE = "下载文件暂时无法生成（文件目录的路径被文件占用）"
 
 
 def last_run(db):
@@ -44,6 +44,7 @@ def test_unwritable_directory_keeps_the_edition_says_why_and_a_later_tick_mends_
     # A visitor's download is refused for now, in the API's error shape.
     response = client.get(f"/api/v1/editions/{edition_id}/export.xlsx")
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
     error = response.get_json()["error"]
     assert error["code"] == "edition_files_unavailable"
     assert "请稍后再下载" in error["message"]
