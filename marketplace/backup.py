@@ -169,6 +169,9 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     copy = sqlite3.connect(target)
     try:
         origin.backup(copy)
+        # One self-contained file (no -wal/-shm beside it), readable from read-only
+        # media; the platform switches its database back to WAL when it connects.
+        copy.execute("PRAGMA journal_mode=DELETE")
         result = copy.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
         copy.close()

@@ -119,6 +119,12 @@ def test_backup_during_writes_restores_whole_into_a_fresh_instance(
             assert hashlib.sha256(response.data).hexdigest() == sha256
             response.close()
 
+        # The backup stays as written: the restore only read it.
+        assert sorted(p.name for p in backup_dir.iterdir()) == sorted(
+            ["database.sqlite3" if "sqlite" in database_url else "database.dump"]
+            + ["editions", "manifest.json"]
+        )
+
         # A second restore would overwrite data: refused, nothing changed.
         again = restore.invoke(args=["restore", "--from", str(backup_dir)])
         assert again.exit_code == 1 and "目标数据库不是空的" in again.output
