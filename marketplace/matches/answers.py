@@ -7,6 +7,7 @@ one indexed SELECT confirms all three; anything else recomputes. The center's
 answers carry its own feedback marks and are never shared.
 """
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,9 +59,20 @@ def _version(kind: str) -> Any:
     )
 
 
-def _version_kinds(index: LiveIndex) -> tuple[str, str, str]:
-    """The versions an answer from `index` depends on, in `LiveIndex.versions` order."""
-    return (index.spec.name, "weights", SYNONYMS_VERSION)
+def _version_kinds(index_name: str) -> tuple[str, str, str]:
+    """The versions an answer from an index depends on, in `LiveIndex.versions`
+    order."""
+    return (index_name, "weights", SYNONYMS_VERSION)
+
+
+@functools.cache
+def _stamp_query(model: Any, index_name: str) -> sa.Select[Any]:
+    """Built once per kind: building the statement cost as much as running it."""
+    return sa.select(
+        model.status,
+        model.updated_at,
+        *(_version(kind) for kind in _version_kinds(index_name)),
+    ).where(model.id == sa.bindparam("item_id"))
 
 
 def item_stamp(
@@ -70,11 +82,7 @@ def item_stamp(
     last edit and the versions of `_version_kinds`; None when the item is not public
     (its answer is then not shared)."""
     row = session.execute(
-        sa.select(
-            model.status,
-            model.updated_at,
-            *(_version(kind) for kind in _version_kinds(index)),
-        ).where(model.id == item_id)
+        _stamp_query(model, index.spec.name), {"item_id": item_id}
     ).first()
     if row is None or row[0] not in PUBLIC_STATUSES:
         return None
@@ -107,7 +115,7 @@ def answer(
     state = index.state
     versions = None
     if stamp is not None:
-        versions = dict(zip(_version_kinds(index), stamp[2:], strict=True))
+        versions = dict(zip(_version_kinds(index.spec.name), stamp[2:], strict=True))
     body = compute(versions)
     # Only store what was computed against exactly the versions read above, by an
     # index that did not change meanwhile.

@@ -4,6 +4,7 @@ Services take the live indexes as an argument (a dict of `LiveIndex`), so the we
 jobs and tests pass in whichever they use.
 """
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,18 +72,30 @@ def parse_k(raw: str | None, default: int = 10) -> int:
     return int(raw)
 
 
+@functools.cache
+def _counterparts_query(model: Any) -> sa.Select[Any]:
+    """Built once per kind: on a match request, building it cost about as much as
+    running it."""
+    return (
+        sa.select(model.id, model.title, model.published_at, Organization.name)
+        .join(Organization, Organization.id == model.organization_id)
+        .where(
+            model.id.in_(sa.bindparam("ids", expanding=True)),
+            model.status == "published",
+        )
+    )
+
+
 def _proposals(
     session: orm.Session, model: Any, matches: list[Match]
 ) -> list[Proposal]:
     """The matches still published, with what is shown of them, in one query."""
+    if not matches:
+        return []
     ids = [int(m.supply_id) for m in matches]
     rows = {
         row.id: Counterpart(row.id, row.title, row.name, row.published_at)
-        for row in session.execute(
-            sa.select(model.id, model.title, model.published_at, Organization.name)
-            .join(Organization, Organization.id == model.organization_id)
-            .where(model.id.in_(ids), model.status == "published")
-        )
+        for row in session.execute(_counterparts_query(model), {"ids": ids})
     }
     return [
         Proposal(rows[int(m.supply_id)], m.score, m.reasons)
