@@ -85,7 +85,7 @@ def handle_domain_error(error: DomainError) -> Any:
         error.code,
         error.message,
         error.fields,
-        retry_after=getattr(error, "retry_after_seconds", None),
+        retry_after=error.retry_after_seconds,
     )
     if error.status == 401 and _wants_json():
         response[0].headers["WWW-Authenticate"] = "Bearer"

@@ -7,6 +7,7 @@ from typing import Any
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    retry_after_seconds: int | None = None  # sent as Retry-After when set
 
     def __init__(
         self,
