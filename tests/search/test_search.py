@@ -98,3 +98,18 @@ def test_search_combines_with_sort(client, make_scene):
         "/api/v1/scenes", query_string={"q": "电梯", "sort": "budget_desc"}
     ).get_json()
     assert [i["budget"] for i in body["items"]] == ["900000.00", "100000.00"]
+
+
+def test_search_pages_report_the_total_on_every_page(client, make_scene):
+    """PostgreSQL counts the matches in the ranking pass; a page past the end, which
+    has no rows to carry the count, still reports it."""
+    for n in range(5):
+        make_scene(title=f"锡山区河道无人机巡检第{n + 1}批")
+    make_scene(title="梁溪区老旧小区加装电梯")
+    seen = []
+    for page in (1, 2, 3, 4):
+        body = client.get(f"/api/v1/scenes?q=无人机&per_page=2&page={page}").get_json()
+        assert body["total"] == 5, (page, body)
+        seen += [item["title"] for item in body["items"]]
+    assert len(seen) == len(set(seen)) == 5
+    assert all("无人机" in title for title in seen)
