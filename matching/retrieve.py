@@ -128,12 +128,6 @@ class TermIndex:
         postings = self.bm25_columns[:, query.indices]
         return np.asarray(postings.sum(axis=1), dtype=np.float32).ravel()
 
-    def row_scores(self, query: sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:
-        """Cosine of one query row against the given documents only."""
-        if query.nnz == 0 or len(rows) == 0:
-            return np.zeros(len(rows), dtype=np.float32)
-        return np.asarray(self.rows[rows] @ query.T.toarray(), dtype=np.float32).ravel()
-
 
 def top_indices(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the n highest positive scores (unordered)."""
