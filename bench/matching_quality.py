@@ -1,56 +1,109 @@
-"""Matcher quality on the labelled development set, against BM25 and TF-IDF.
+"""Matcher quality on every judged set, against BM25, TF-IDF and the sentence model
+alone, in one run; and the calibration of scores and of strong matches.
 
-    .venv/bin/python bench/matching_quality.py [--devset bench/devset] [--fit]
+    .venv/bin/python bench/matching_quality.py [--fit] [--sets devset hardset ...]
 
-Prints nDCG@10, recall@20 (grade >= 2) and MRR for the matcher and, in the same run on
-the same data, for BM25 over jieba words (rank-bm25) and plain TF-IDF over jieba words.
-Also reports the same on two held-out sets, written without seeing the matcher's
-code or synonym table and never tuned on: `bench/heldout` and `bench/competing`
-(several same-topic offers per need). With --fit, also fits the feature weights by
-logistic regression with 5-fold cross-validation over scenes (weights fitted on four
-folds, scored on the fifth), so the fitted figures are never measured on the scenes
-they were fitted on.
+For each set prints nDCG@10, recall@50 (grade >= 2) and MRR for: BM25 over jieba
+words (rank-bm25), plain TF-IDF over jieba words, dense-only (cosine of e5 vectors,
+query for the need, passage for the offer), the matcher on words alone, and the
+matcher with the dense stage. Sentence vectors are cached in bench/.cache/ (by text
+and model), so a second run embeds nothing.
+
+Sets: `devset` and `hardset` are for tuning (the weights and calibration are fitted
+on them); `heldout` and `competing` were written apart from the matcher and are never
+tuned on (reported only).
+
+With --fit: fits weights and calibration (`matching.weights.fit_score_model`) on the
+judged pairs of the tuning sets, with 5-fold cross-validation over needs (fitted on
+four folds, scored on the fifth), prints the cross-validated figures, the fitted
+values to put in `matching/weights.py`, and the strong-match table: for each
+probability threshold, how many top-5 pairs reach it and what share of those officers
+judged relevant (unjudged pairs count as not relevant).
 """
 
 import argparse
 import json
+import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from matching import FEATURES, Item, Matcher, Tokenizer, fit_weights
-from matching.evaluate import BM25Baseline, TfidfBaseline, evaluate
+from matching import FEATURES, Item, Matcher, Tokenizer
+from matching.embed import CachedEmbedder, load_embedder
+from matching.evaluate import (
+    BM25Baseline,
+    TfidfBaseline,
+    ndcg_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
 from matching.synonyms import read_synonym_groups
+from matching.weights import (
+    DEFAULT_WEIGHTS,
+    LEXICAL_WEIGHTS,
+    Calibration,
+    fit_score_model,
+)
 
 ROOT = Path(__file__).resolve().parent
+TUNING = ("devset", "hardset")
+HELD_OUT = ("heldout", "competing")
+Judgments = dict[str, dict[str, int]]
 
 
-def load(devset: Path) -> tuple[list[Item], list[Item], dict[str, dict[str, int]]]:
+def load(directory: Path) -> tuple[list[Item], list[Item], Judgments]:
     def items(name: str) -> list[Item]:
-        lines = (devset / name).read_text(encoding="utf-8").splitlines()
+        lines = (directory / name).read_text(encoding="utf-8").splitlines()
         return [Item.from_dict(json.loads(line)) for line in lines if line.strip()]
 
-    judgments: dict[str, dict[str, int]] = defaultdict(dict)
-    for line in (devset / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+    judgments: Judgments = defaultdict(dict)
+    for line in (directory / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
         scene_id, capability_id, grade = line.split("\t")
         judgments[scene_id][capability_id] = int(grade)
     return items("scenes.jsonl"), items("capabilities.jsonl"), dict(judgments)
 
 
-def matcher_ranker(matcher: Matcher):  # noqa: ANN201 - a closure for evaluate()
+def evaluate(
+    ranker: Callable[[Item], list[str]], demands: Sequence[Item], judgments: Judgments
+) -> dict[str, float]:
+    """Mean nDCG@10, recall@50 and MRR over the demands that have judgments."""
+    scores: dict[str, list[float]] = defaultdict(list)
+    for demand in demands:
+        judged = judgments.get(demand.id)
+        if not judged:
+            continue
+        ranked = ranker(demand)
+        scores["ndcg@10"].append(ndcg_at_k(ranked, judged, 10))
+        scores["recall@50"].append(recall_at_k(ranked, judged, 50))
+        scores["mrr"].append(reciprocal_rank(ranked, judged))
+    return {name: float(np.mean(values)) for name, values in scores.items()}
+
+
+def matcher_ranker(matcher: Matcher) -> Callable[[Item], list[str]]:
     return lambda demand: [
-        m.supply_id for m in matcher.rank(demand, 20, explain=False).matches
+        m.supply_id for m in matcher.rank(demand, 50, explain=False).matches
     ]
 
 
-def training_pairs(
-    matcher: Matcher, scenes: list[Item], judgments: dict[str, dict[str, int]]
-) -> tuple[np.ndarray, list[int]]:
-    """Features and 0/1 labels (grade >= 2) of every judged pair."""
+def dense_ranker(matcher: Matcher) -> Callable[[Item], list[str]]:
+    def rank(demand: Item) -> list[str]:
+        vector = matcher.query_vector(demand)
+        assert vector is not None and matcher.vectors_ is not None
+        order = np.argsort(-(matcher.vectors_ @ vector), kind="stable")[:50]
+        return [matcher.supply_ids_[i] for i in order]
+
+    return rank
+
+
+def judged_features(
+    matcher: Matcher, scenes: Sequence[Item], judgments: Judgments
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features, 0/1 labels (grade >= 2) and the need of every judged pair."""
     row_of = {item_id: row for row, item_id in enumerate(matcher.supply_ids_)}
-    features, labels = [], []
+    features, labels, needs = [], [], []
     for scene in scenes:
         judged = judgments.get(scene.id, {})
         rows = np.array([row_of[c] for c in judged if c in row_of], dtype=np.int64)
@@ -58,94 +111,173 @@ def training_pairs(
             continue
         features.append(matcher.feature_matrix(scene, rows))
         labels += [int(judged[matcher.supply_ids_[r]] >= 2) for r in rows]
-    return np.vstack(features), labels
+        needs += [scene.id] * len(rows)
+    return np.vstack(features), np.array(labels), needs
 
 
-def cross_validated(
-    scenes: list[Item],
-    capabilities: list[Item],
-    judgments: dict[str, dict[str, int]],
-    tokenizer: Tokenizer,
-    folds: int = 5,
-) -> dict[str, float]:
-    base = Matcher(tokenizer=tokenizer).fit(capabilities)
-    order = sorted(scenes, key=lambda s: s.id)
-    totals: dict[str, list[float]] = defaultdict(list)
-    for fold in range(folds):
-        test = order[fold::folds]
-        train = [s for s in order if s not in test]
-        x, y = training_pairs(base, train, judgments)
-        weights = fit_weights(x, y)
-        fitted = Matcher(tokenizer=tokenizer, weights=weights).fit(capabilities)
-        for name, value in evaluate(matcher_ranker(fitted), test, judgments).items():
-            totals[name] += [value] * len(test)
-    return {name: float(np.mean(values)) for name, values in totals.items()}
+class Collection:
+    """A judged set with its two fitted matchers (words alone, and with vectors)."""
+
+    def __init__(self, name: str, tokenizer: Tokenizer, embedder: object) -> None:
+        self.name = name
+        self.scenes, self.capabilities, self.judgments = load(ROOT / name)
+        self.tokenizer = tokenizer
+        self.embedder = embedder
+        self.lexical = Matcher(tokenizer=tokenizer, embedder=None).fit(
+            self.capabilities
+        )
+        self.dense = Matcher(tokenizer=tokenizer, embedder=embedder).fit(
+            self.capabilities
+        )
+
+    def with_model(
+        self, weights: dict[str, float], calibration: Calibration
+    ) -> Matcher:
+        """The dense matcher with other weights, reusing its vectors."""
+        assert self.dense.vectors_ is not None
+        return Matcher(
+            tokenizer=self.tokenizer,
+            embedder=self.embedder,
+            weights=weights,
+            calibration=calibration,
+        ).fit(self.capabilities, vectors=self.dense.vectors_)
 
 
-def report(
-    label: str, path: Path, tokenizer: Tokenizer, *, fit: bool
-) -> dict[str, dict[str, float]]:
-    scenes, capabilities, judgments = load(path)
+def report(collection: Collection) -> dict[str, dict[str, float]]:
+    c = collection
+    pairs = sum(len(j) for j in c.judgments.values())
     print(
-        f"\n{label} ({path.name}): {len(scenes)} scenes, {len(capabilities)}"
-        f" capabilities, {sum(len(j) for j in judgments.values())} judged pairs"
+        f"\n{c.name}: {len(c.scenes)} needs, {len(c.capabilities)} offers,"
+        f" {pairs} judged pairs"
     )
     systems = {
-        "BM25 (rank-bm25, jieba)": BM25Baseline(capabilities, tokenizer),
-        "TF-IDF (jieba)": TfidfBaseline(capabilities, tokenizer),
-        "matcher (default weights)": matcher_ranker(
-            Matcher(tokenizer=tokenizer).fit(capabilities)
-        ),
+        "BM25 (rank-bm25, jieba)": BM25Baseline(c.capabilities, c.tokenizer),
+        "TF-IDF (jieba)": TfidfBaseline(c.capabilities, c.tokenizer),
+        "dense only (e5)": dense_ranker(c.dense),
+        "matcher, words only": matcher_ranker(c.lexical),
+        "matcher, words + dense": matcher_ranker(c.dense),
     }
     results = {}
-    print(f"{'system':32} {'nDCG@10':>8} {'recall@20':>10} {'MRR':>7} {'s':>6}")
+    print(f"{'system':28} {'nDCG@10':>8} {'recall@50':>10} {'MRR':>7} {'s':>6}")
     for name, ranker in systems.items():
         started = time.perf_counter()
-        results[name] = evaluate(ranker, scenes, judgments)
-        elapsed = time.perf_counter() - started
+        if isinstance(ranker, (BM25Baseline, TfidfBaseline)):
+            results[name] = evaluate(
+                lambda d, r=ranker: r(d, 50), c.scenes, c.judgments
+            )
+        else:
+            results[name] = evaluate(ranker, c.scenes, c.judgments)
         r = results[name]
         print(
-            f"{name:32} {r['ndcg@10']:8.4f} {r['recall@20']:10.4f} {r['mrr']:7.4f}"
-            f" {elapsed:6.2f}"
-        )
-    if fit:
-        r = cross_validated(scenes, capabilities, judgments, tokenizer)
-        results["matcher (weights fitted, 5-fold CV)"] = r
-        print(
-            f"{'matcher (fitted, 5-fold CV)':32} {r['ndcg@10']:8.4f} "
-            f"{r['recall@20']:10.4f} {r['mrr']:7.4f}"
-        )
-        x, y = training_pairs(
-            Matcher(tokenizer=tokenizer).fit(capabilities), scenes, judgments
-        )
-        print(
-            "weights fitted on the whole set:",
-            dict(zip(FEATURES, fit_weights(x, y).values(), strict=True)),
+            f"{name:28} {r['ndcg@10']:8.4f} {r['recall@50']:10.4f} {r['mrr']:7.4f}"
+            f" {time.perf_counter() - started:6.2f}"
         )
     bm25 = results["BM25 (rank-bm25, jieba)"]["ndcg@10"]
-    ours = results["matcher (default weights)"]["ndcg@10"]
-    print(f"matcher nDCG@10 vs BM25: {100 * (ours / bm25 - 1):+.1f}%")
+    for name in ("matcher, words only", "matcher, words + dense"):
+        print(f"{name} nDCG@10 / BM25: {results[name]['ndcg@10'] / bm25:.3f}x")
     return results
+
+
+def strong_table(
+    probabilities: np.ndarray, relevant: np.ndarray, thresholds: Sequence[float]
+) -> None:
+    print(f"{'threshold':>9} {'top-5 pairs':>11} {'judged relevant':>16}")
+    for t in thresholds:
+        reached = probabilities >= t
+        n = int(reached.sum())
+        share = float(relevant[reached].mean()) if n else float("nan")
+        print(f"{t:9.2f} {n:11d} {share:16.1%}")
+
+
+def top5_pairs(
+    matcher: Matcher, scenes: Sequence[Item], judgments: Judgments
+) -> tuple[list[float], list[int]]:
+    """Probability and relevance (grade >= 2; unjudged: 0) of every need's top 5."""
+    probabilities, relevant = [], []
+    for scene in scenes:
+        judged = judgments.get(scene.id)
+        if not judged:
+            continue
+        for match in matcher.rank(scene, 5, explain=False).matches:
+            probabilities.append(match.score)
+            relevant.append(int(judged.get(match.supply_id, 0) >= 2))
+    return probabilities, relevant
+
+
+def fit(collections: Sequence[Collection], folds: int = 5) -> None:
+    """Cross-validated fit of weights and calibration over the tuning sets."""
+    print("\n== fit on", ", ".join(c.name for c in collections), "==")
+    data = [judged_features(c.dense, c.scenes, c.judgments) for c in collections]
+    totals: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    cv_probabilities: list[float] = []
+    cv_relevant: list[int] = []
+    for fold in range(folds):
+        x_train, y_train = [], []
+        held: list[tuple[Collection, list[Item]]] = []
+        for c, (x, y, needs) in zip(collections, data, strict=True):
+            order = sorted({s.id for s in c.scenes if s.id in c.judgments})
+            test_ids = set(order[fold::folds])
+            mask = np.array([n not in test_ids for n in needs])
+            x_train.append(x[mask])
+            y_train.append(y[mask])
+            held.append((c, [s for s in c.scenes if s.id in test_ids]))
+        weights, calibration = fit_score_model(
+            np.vstack(x_train), np.concatenate(y_train)
+        )
+        for c, test in held:
+            fitted = c.with_model(weights, calibration)
+            for name, value in evaluate(
+                matcher_ranker(fitted), test, c.judgments
+            ).items():
+                totals[c.name][name] += [value] * len(test)
+            p, r = top5_pairs(fitted, test, c.judgments)
+            cv_probabilities += p
+            cv_relevant += r
+    for name, figures in totals.items():
+        print(
+            f"{name}: matcher fitted (5-fold CV) "
+            + " ".join(f"{k} {float(np.mean(v)):.4f}" for k, v in figures.items())
+        )
+    print("\nstrong matches, cross-validated (top 5 of every need, tuning sets):")
+    thresholds = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9]
+    strong_table(np.array(cv_probabilities), np.array(cv_relevant), thresholds)
+    x = np.vstack([d[0] for d in data])
+    y = np.concatenate([d[1] for d in data])
+    weights, calibration = fit_score_model(x, y)
+    print("\nfitted on all tuning pairs (dense):", weights, calibration)
+    lexical_columns = [i for i, f in enumerate(FEATURES) if f != "dense"]
+    x_lexical = x.copy()
+    x_lexical[:, FEATURES.index("dense")] = 0.0
+    lexical_weights, lexical_calibration = fit_score_model(x_lexical, y)
+    print(
+        "fitted on all tuning pairs (words only):", lexical_weights, lexical_calibration
+    )
+    del lexical_columns
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--devset", type=Path, default=ROOT / "devset")
-    parser.add_argument(
-        "--heldout",
-        nargs="*",
-        type=Path,
-        default=[ROOT / "heldout", ROOT / "competing"],
-        help="sets written apart from the matcher's tuning and never tuned on"
-        " (none: --heldout with no value)",
-    )
+    parser.add_argument("--sets", nargs="*", default=[*TUNING, *HELD_OUT])
     parser.add_argument("--fit", action="store_true")
     args = parser.parse_args()
+    status = load_embedder()
+    if status.embedder is None:
+        sys.exit(f"需要语义模型：{status.message}")
+    embedder = CachedEmbedder(status.embedder, ROOT / ".cache" / "vectors.npz")
     groups = read_synonym_groups()
     tokenizer = Tokenizer(user_words=[w for g in groups for w in g])
-    report("development set", args.devset, tokenizer, fit=args.fit)
-    for path in args.heldout:
-        report("held-out set", path, tokenizer, fit=False)
+    print("default weights:", DEFAULT_WEIGHTS, "| words only:", LEXICAL_WEIGHTS)
+    collections = {}
+    for name in args.sets:
+        if not (ROOT / name / "qrels.tsv").exists():
+            print(f"\n{name}: not found, skipped")
+            continue
+        collections[name] = Collection(name, tokenizer, embedder)
+        embedder.save()
+        report(collections[name])
+    embedder.save()
+    if args.fit:
+        fit([collections[n] for n in TUNING if n in collections])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Command line: `flask --app wsgi COMMAND` (names fixed by CONTRACT.md)."""
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -29,8 +31,12 @@ def migrate_command() -> None:
 @with_appcontext
 def load_demo_command() -> None:
     """Load the demo data from seed_data/ (a second run adds nothing)."""
+    from marketplace.matches.vectors import write_embedder
+
     with session_scope(current_app) as session:
-        counts = demo.load_demo(session, now=utcnow())
+        counts = demo.load_demo(
+            session, now=utcnow(), embedder=write_embedder(current_app.config)
+        )
     click.echo("演示数据：" + "，".join(f"{k} 新增 {v}" for k, v in counts.items()))
 
 
@@ -78,19 +84,78 @@ def reindex_command() -> None:
 def fit_match_weights_command() -> None:
     """Fit the match score weights from the center's marks; print before and after."""
     from marketplace.matches.services import fit_weights_from_feedback
+    from marketplace.matches.vectors import dense_mode
 
+    mode = dense_mode(current_app.config)
+    model = mode.embedder.name if mode.embedder is not None else None
     try:
         with session_scope(current_app) as session:
-            fit = fit_weights_from_feedback(session, now=utcnow())
+            fit = fit_weights_from_feedback(session, now=utcnow(), vector_model=model)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"用 {fit.pairs} 条标注拟合了权重：")
+    click.echo(f"用 {fit.pairs} 条标注拟合了权重（{mode.message}）：")
     for name, weight in fit.weights.items():
         click.echo(f"  {name:10} {weight:.4f}")
+    click.echo(
+        f"  校准：scale {fit.calibration['scale']:.4f}，"
+        f"intercept {fit.calibration['intercept']:.4f}"
+    )
     click.echo(
         f"标注集上的 nDCG@10：拟合前 {fit.before['ndcg@10']:.4f}，"
         f"拟合后 {fit.after['ndcg@10']:.4f}（{fit.after['scenes']} 个场景）"
     )
+
+
+@click.command("embed")
+@click.option(
+    "--kind",
+    type=click.Choice(["all", "capability", "scene"]),
+    default="all",
+    help="只计算场景能力或场景机会的向量",
+)
+@with_appcontext
+def embed_command(kind: str) -> None:
+    """Compute the sentence vectors that are missing or stale, with progress.
+
+    Each batch is committed as it is done: an interrupted run keeps its work and the
+    next run resumes after it.
+    """
+    from marketplace.matches.vectors import dense_mode, embed_missing
+
+    mode = dense_mode(current_app.config)
+    if mode.embedder is None:
+        raise click.ClickException(mode.message)
+    kinds = ("capability", "scene") if kind == "all" else (kind,)
+    labels = {"capability": "场景能力", "scene": "场景机会"}
+    bars: dict[str, Any] = {}
+
+    def show(progress: Any) -> None:
+        bar = bars.get(progress.kind)
+        if bar is None:
+            bar = click.progressbar(
+                length=progress.total, label=labels[progress.kind], file=sys.stderr
+            )
+            bar.__enter__()
+            bars[progress.kind] = bar
+        bar.update(progress.done - bar.pos)
+        if progress.done >= progress.total:
+            bar.__exit__(None, None, None)
+
+    click.echo(f"模型：{mode.embedder.name}")
+    try:
+        with session_scope(current_app) as session:
+            reports = embed_missing(
+                session, mode.embedder, now=utcnow, kinds=kinds, on_progress=show
+            )
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "已中断；已完成的批次已保存，再次运行将从中断处继续"
+        ) from None
+    for report in reports:
+        click.echo(
+            f"{labels[report.kind]}：计算 {report.done} 条，"
+            f"用时 {report.seconds:.1f} 秒，每秒 {report.per_second:.1f} 条"
+        )
 
 
 @click.command("publish")
@@ -200,6 +265,7 @@ def init_app(app: Flask) -> None:
         expire_command,
         notify_command,
         fit_match_weights_command,
+        embed_command,
         publish_command,
         verify_editions_command,
         backup_command,

@@ -27,6 +27,12 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "SESSION_LIFETIME_HOURS": int(environ.get("MARKETPLACE_SESSION_HOURS", "12")),
         "JIEBA_CACHE_DIR": str(instance),
+        # The matcher's dense stage (sentence vectors of the bundled e5 model).
+        "MATCH_DENSE": environ.get("MARKETPLACE_DENSE", "on").lower() in _YES,
+        # One memory-mapped file of vectors per index version, shared by the workers.
+        "VECTORS_DIRECTORY": environ.get(
+            "MARKETPLACE_VECTORS_DIR", str(instance / "vectors")
+        ),
         # How long a write waits for another SQLite writer before answering 503.
         "SQLITE_BUSY_SECONDS": float(
             environ.get("MARKETPLACE_SQLITE_BUSY_SECONDS", "15")

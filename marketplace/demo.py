@@ -15,11 +15,13 @@ from marketplace import audit, search
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.capabilities.models import TAG_FIELDS, Capability
+from marketplace.matches import vectors
 from marketplace.matches.models import bump_index_version
 from marketplace.organizations.credit_code import check_character
 from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
 from marketplace.taxonomy import get_taxonomy, load_seed_taxonomy
+from matching import Embedder
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "seed_data" / "demo"
 DEMO_PASSWORD = "demo-2026"
@@ -46,8 +48,15 @@ def _with_check_character(partial_code: str) -> str:
     return partial_code + check_character(partial_code)
 
 
-def load_demo(session: orm.Session, *, now: datetime) -> dict[str, int]:
-    """Load everything missing; returns how many rows of each kind were added."""
+def load_demo(
+    session: orm.Session, *, now: datetime, embedder: Embedder | None = None
+) -> dict[str, int]:
+    """Load everything missing; returns how many rows of each kind were added.
+
+    With an `embedder`, every item gets its sentence vector: the shipped one
+    (seed_data/demo/vectors.npz) where it was made from the same text by the same
+    model, computed otherwise.
+    """
     counts = {"分类条目": load_seed_taxonomy(session)}
     organizations = _load_organizations(session, now)
     counts["单位"] = organizations
@@ -55,17 +64,21 @@ def load_demo(session: orm.Session, *, now: datetime) -> dict[str, int]:
     search.sync_dictionary(session)  # the center's words are cut whole here too
     counts["场景机会"] = _load_scenes(session, now)
     counts["场景能力"] = _load_capabilities(session, now)
-    if counts["场景机会"] or counts["场景能力"]:
+    counts["语义向量"] = vectors.seed_vectors(
+        session, DEMO_DIR / vectors.SEED_VECTORS, embedder, now=now
+    )
+    if counts["场景机会"] or counts["场景能力"] or counts["语义向量"]:
         bump_index_version(session, "scenes")
         bump_index_version(session, "capabilities")
-    counts["对接活动"] = _load_event(session, now)
+    model = embedder.name if embedder is not None else None
+    counts["对接活动"] = _load_event(session, now, model)
     return counts
 
 
 DEMO_EVENT = "2026年低空经济与城市治理场景供需对接会"
 
 
-def _load_event(session: orm.Session, now: datetime) -> int:
+def _load_event(session: orm.Session, now: datetime, vector_model: str | None) -> int:
     """One planned and scheduled event, so its pages have something to show.
 
     It goes through the same services as the center's clicks (invite, propose,
@@ -108,7 +121,9 @@ def _load_event(session: orm.Session, now: datetime) -> int:
     if not scenes or not in_domain:
         return 0
     # The vendors that fit these scenes best, and the demo vendor's two best items.
-    best = pairing.score_matrix(session, scenes, in_domain).max(axis=0)
+    best = pairing.score_matrix(
+        session, scenes, in_domain, vector_model=vector_model
+    ).max(axis=0)
     ranked = sorted(range(len(in_domain)), key=lambda j: (-best[j], in_domain[j].id))
     own = [
         j
@@ -148,7 +163,9 @@ def _load_event(session: orm.Session, now: datetime) -> int:
         [c.id for c in capabilities],
         now=now,
     )
-    pairing.propose_pairings(session, center, event.id, now=now)
+    pairing.propose_pairings(
+        session, center, event.id, now=now, vector_model=vector_model
+    )
     scheduling.schedule_event(session, center, event.id, now=now)
     return 1
 

@@ -47,6 +47,23 @@ def publish_due_editions(app: Flask) -> str:
     return editions_jobs.publish_due_editions(app)
 
 
+def embed_missing_vectors(app: Flask) -> str:
+    """Compute the sentence vectors that items written in bulk (imports) or before
+    the model was installed still lack; a bounded number per run."""
+    from marketplace.matches.vectors import dense_mode, embed_missing
+
+    mode = dense_mode(app.config)
+    if mode.embedder is None:
+        return mode.message
+    with session_scope(app) as session:
+        reports = embed_missing(session, mode.embedder, now=utcnow, limit=EMBED_PER_RUN)
+    done = sum(r.done for r in reports)
+    return f"计算语义向量 {done} 条（{mode.message}）"
+
+
+EMBED_PER_RUN = 300
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -63,6 +80,13 @@ JOBS = (
         publish_due_editions,
         lambda tz: IntervalTrigger(minutes=1, timezone=tz),
         "每分钟检查一次",
+    ),
+    Job(
+        "embed-missing-vectors",
+        "补算语义向量",
+        embed_missing_vectors,
+        lambda tz: IntervalTrigger(minutes=5, timezone=tz),
+        "每5分钟",
     ),
     Job(
         "expire-past-deadline",

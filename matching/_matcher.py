@@ -1,6 +1,6 @@
-"""The matcher: retrieve candidates by words and bigrams, score with structured
-agreement, and explain. Reads as the pipeline: tokenize → retrieve → features →
-explain."""
+"""The matcher: retrieve candidates by words, bigrams and sentence vectors, score
+with structured agreement, calibrate, and explain. Reads as the pipeline:
+tokenize → embed → retrieve → features → calibrate → explain."""
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -9,6 +9,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from matching.embed import Embedder, embedding_text, load_embedder
 from matching.explain import reasons as explain_reasons
 from matching.explain import shared_terms
 from matching.features import StructuredFeatures
@@ -16,16 +17,28 @@ from matching.items import Item
 from matching.retrieve import TermIndex, top_indices, word_bigrams
 from matching.synonyms import expand, read_synonym_groups, synonym_map
 from matching.tokenize import Tokenizer, document_words, whole_words
-from matching.weights import DEFAULT_WEIGHTS, as_vector
+from matching.weights import (
+    DEFAULT_CALIBRATION,
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    LEXICAL_CALIBRATION,
+    LEXICAL_WEIGHTS,
+    STRONG_PROBABILITY,
+    Calibration,
+    as_vector,
+    dense_feature,
+)
 
 NUMBER = re.compile(r"^[0-9.,%+\-]+$")
+DENSE = FEATURES.index("dense")
 
 
 @dataclass(frozen=True)
 class Match:
     supply_id: str
-    score: float
+    score: float  # calibrated: the estimated probability that an officer agrees
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    strong: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class _Query:
     word_scores: np.ndarray  # cosine over words
     bigram_scores: np.ndarray  # cosine over bigrams
     bm25: np.ndarray  # BM25, scaled to [0, 1] by the best
+    dense: np.ndarray | None  # rescaled cosine of sentence vectors; None: lexical
 
 
 class NotFittedError(RuntimeError):
@@ -66,7 +80,15 @@ class Matcher:
         Groups whose words are also read as the group's first word; by default the
         bundled table (``seed_data/synonyms.txt``).
     weights : mapping of str to float, optional
-        Feature weights (see `matching.weights`); normalised to sum to 1.
+        Feature weights (see `matching.weights`); normalised to sum to 1. By default
+        those fitted for the mode the matcher runs in.
+    calibration : Calibration, optional
+        Maps the weighted sum to the probability shown; by default the one fitted
+        with the default weights of the mode.
+    embedder : Embedder, "auto" or None
+        The sentence model of the dense stage. "auto" loads the bundled one when it
+        is installed and works (`matching.embed.load_embedder`); None runs on words
+        alone.
     n_candidates : int
         Candidates taken from each index before the full score is computed.
 
@@ -76,13 +98,17 @@ class Matcher:
         The fitted supply, in index order.
     words_, bigrams_ : TermIndex
         The word and character-bigram indexes.
+    vectors_ : ndarray of shape (n_supply, dim) or None
+        The supply's sentence vectors (None in lexical mode).
+    mode_ : str
+        In Chinese, which mode the matcher runs in and why.
 
     Examples
     --------
     >>> supply = [Item("c1", "电力线路无人机巡检", "多旋翼无人机自主巡检输电线路"),
     ...           Item("c2", "智慧停车诱导系统", "城市道路停车位感知与诱导")]
-    >>> ranking = Matcher().fit(supply).rank(Item("s1", "高压线路巡检", "用无人机巡检"))
-    >>> ranking.matches[0].supply_id
+    >>> matcher = Matcher(embedder=None).fit(supply)
+    >>> matcher.rank(Item("s1", "高压线路巡检", "用无人机巡检")).matches[0].supply_id
     'c1'
     """
 
@@ -92,16 +118,26 @@ class Matcher:
         tokenizer: Tokenizer | None = None,
         synonym_groups: list[list[str]] | None = None,
         weights: Mapping[str, float] | None = None,
+        calibration: Calibration | None = None,
+        embedder: Embedder | str | None = "auto",
         n_candidates: int = 200,
     ) -> None:
         self.tokenizer = tokenizer
         self.synonym_groups = synonym_groups
         self.weights = weights
+        self.calibration = calibration
+        self.embedder = embedder
         self.n_candidates = n_candidates
 
     # -- fitting ---------------------------------------------------------------
-    def fit(self, supply: Iterable[Item]) -> Self:
-        """Index the supply; replaces any earlier fit. Returns self."""
+    def fit(self, supply: Iterable[Item], *, vectors: np.ndarray | None = None) -> Self:
+        """Index the supply; replaces any earlier fit. Returns self.
+
+        `vectors` are the supply's stored sentence vectors (rows in supply order, as
+        the embedder's `passages` makes them); without them the embedder computes
+        them. Given vectors turn the dense stage on even without an embedder (the
+        platform never embeds on the read path).
+        """
         items = list(supply)
         if not items:
             raise ValueError("供给集为空：没有可以匹配的条目")
@@ -114,7 +150,26 @@ class Matcher:
         self.tokenizer_ = self.tokenizer or Tokenizer(
             user_words=[w for group in groups for w in group]
         )
-        self.weight_vector_ = as_vector(self.weights or DEFAULT_WEIGHTS)
+        self.embedder_, self.mode_ = self._resolve_embedder()
+        if vectors is not None:
+            vectors = np.asarray(vectors, dtype=np.float32)
+            if vectors.shape[0] != len(items) or vectors.ndim != 2:
+                raise ValueError("向量行数与供给条目数不一致")
+            self.vectors_: np.ndarray | None = vectors
+            if self.embedder_ is None:
+                self.mode_ = "语义与关键词混合匹配（使用已存储的向量）"
+        elif self.embedder_ is not None:
+            self.vectors_ = self.embedder_.passages(
+                [embedding_text(i.title, i.description) for i in items]
+            )
+        else:
+            self.vectors_ = None
+        dense = self.vectors_ is not None
+        default_weights = DEFAULT_WEIGHTS if dense else LEXICAL_WEIGHTS
+        self.weight_vector_ = as_vector(self.weights or default_weights, dense=dense)
+        self.calibration_ = self.calibration or (
+            DEFAULT_CALIBRATION if dense else LEXICAL_CALIBRATION
+        )
         words = [self.words_of(item) for item in items]
         self.words_ = TermIndex(words)
         self.bigrams_ = TermIndex([word_bigrams(w) for w in words], bm25=False)
@@ -122,6 +177,22 @@ class Matcher:
         self.supply_ = items
         self.supply_ids_ = [item.id for item in items]
         return self
+
+    def _resolve_embedder(self) -> tuple[Embedder | None, str]:
+        if isinstance(self.embedder, str):
+            if self.embedder != "auto":
+                raise ValueError("embedder 须为 'auto'、None 或一个 Embedder")
+            status = load_embedder()
+            return status.embedder, status.message
+        if self.embedder is None:
+            return None, "仅按关键词匹配（未启用语义模型）"
+        return self.embedder, f"语义与关键词混合匹配（{self.embedder.name}）"
+
+    @property
+    def dense_(self) -> bool:
+        """Whether the dense stage is on."""
+        self._check_fitted()
+        return self.vectors_ is not None
 
     def words_of(self, item: Item) -> list[str]:
         """The item's words (stored ones if given), whole words only, with synonyms
@@ -148,13 +219,31 @@ class Matcher:
         if not hasattr(self, "supply_"):
             raise NotFittedError("Matcher 尚未 fit：请先用供给条目建立索引")
 
+    def query_vector(self, demand: Item) -> np.ndarray | None:
+        """The demand's sentence vector as the embedder makes it for the side being
+        matched for; None in lexical mode or without an embedder."""
+        self._check_fitted()
+        if self.vectors_ is None or self.embedder_ is None:
+            return None
+        return self.embedder_.queries(
+            [embedding_text(demand.title, demand.description)]
+        )[0]
+
     # -- scoring ---------------------------------------------------------------
-    def _query(self, demand: Item) -> _Query:
+    def _query(self, demand: Item, vector: np.ndarray | None) -> _Query:
         words = self.words_of(demand)
         word_row = self.words_.transform_one(words)
         bigram_row = self.bigrams_.transform_one(word_bigrams(words))
         bm25 = self.words_.bm25_scores(word_row)
         top = float(bm25.max()) if len(bm25) else 0.0
+        dense = None
+        if self.vectors_ is not None:
+            if vector is None:
+                vector = self.query_vector(demand)
+            if vector is not None:
+                dense = dense_feature(self.vectors_ @ np.asarray(vector, np.float32))
+            else:  # stored vectors but none for this demand: no semantic evidence
+                dense = np.zeros(len(self.supply_), dtype=np.float32)
         return _Query(
             demand,
             word_row,
@@ -162,6 +251,7 @@ class Matcher:
             self.words_.scores(word_row),
             self.bigrams_.scores(bigram_row),
             bm25 / top if top > 0 else bm25,
+            dense,
         )
 
     def _candidates(self, query: _Query) -> np.ndarray:
@@ -171,35 +261,60 @@ class Matcher:
             top_indices(query.bm25, n),
             top_indices(query.bigram_scores, n // 2),
         ]
+        if query.dense is not None:
+            found.append(top_indices(query.dense, n))
         return np.unique(np.concatenate(found)).astype(np.int64)
 
-    def feature_matrix(self, demand: Item, candidates: np.ndarray) -> np.ndarray:
+    def feature_matrix(
+        self, demand: Item, candidates: np.ndarray, *, vector: np.ndarray | None = None
+    ) -> np.ndarray:
         """Features (FEATURES order) of `demand` against supply rows `candidates`."""
         self._check_fitted()
-        return self._features(self._query(demand), candidates)
+        return self._features(self._query(demand, vector), candidates)
 
     def _features(self, query: _Query, candidates: np.ndarray) -> np.ndarray:
+        dense = (
+            query.dense[candidates]
+            if query.dense is not None
+            else np.zeros(len(candidates), dtype=np.float32)
+        )
         text = np.column_stack(
             [
                 query.word_scores[candidates],
                 query.bm25[candidates],
                 query.bigram_scores[candidates],
+                dense,
             ]
         )
         return np.hstack([text, self.structured_.compute(query.item, candidates)])
 
-    def rank(self, demand: Item, k: int = 10, *, explain: bool = True) -> Ranking:
-        """The k best supply items for `demand`, best first; ties broken by id."""
+    def probability(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated scores of raw weighted sums."""
+        return self.calibration_.probability(raw)
+
+    def rank(
+        self,
+        demand: Item,
+        k: int = 10,
+        *,
+        explain: bool = True,
+        vector: np.ndarray | None = None,
+    ) -> Ranking:
+        """The k best supply items for `demand`, best first; ties broken by id.
+
+        `vector` is the demand's stored sentence vector; without it the embedder
+        computes one (when there is an embedder).
+        """
         self._check_fitted()
         if k < 1:
             return Ranking(demand.id, [])
-        query = self._query(demand)
+        query = self._query(demand, vector)
         candidates = self._candidates(query)
         if len(candidates) == 0:
             return Ranking(demand.id, [])
         features = self._features(query, candidates)
-        scores = features @ self.weight_vector_
-        order = self._best(scores, candidates, k)
+        raw = features @ self.weight_vector_
+        order = self._best(raw, candidates, k)
         rows = candidates[order]
         reasons = (
             self._reasons(
@@ -214,11 +329,27 @@ class Matcher:
         )
         return Ranking(
             demand.id,
-            [
-                Match(self.supply_ids_[candidates[i]], round(float(scores[i]), 4), why)
-                for i, why in zip(order, reasons, strict=True)
-            ],
+            self._matches(
+                [self.supply_ids_[candidates[i]] for i in order], raw[order], reasons
+            ),
         )
+
+    def _matches(
+        self,
+        ids: Sequence[str],
+        raw: np.ndarray,
+        reasons: Sequence[list[dict[str, Any]]],
+    ) -> list[Match]:
+        probabilities = self.probability(raw)
+        return [
+            Match(
+                supply_id,
+                round(float(p), 4),
+                why,
+                strong=bool(p >= STRONG_PROBABILITY),
+            )
+            for supply_id, p, why in zip(ids, probabilities, reasons, strict=True)
+        ]
 
     def _best(self, scores: np.ndarray, candidates: np.ndarray, k: int) -> list[int]:
         """Positions of the k best scores, best first, ties by supply id; only the
@@ -244,25 +375,40 @@ class Matcher:
         the word and bigram indexes."""
         terms = shared_terms(query.words, word_rows, self.words_.terms)
         bigrams = shared_terms(query.bigrams, bigram_rows, self.bigrams_.terms)
+        demand_words = self.words_of(query.item)
         return [
             explain_reasons(
-                query.item, supply, row, self.weight_vector_, shared, shared_bigrams
+                query.item,
+                supply,
+                row,
+                self.weight_vector_,
+                shared,
+                shared_bigrams,
+                demand_words=demand_words,
+                supply_words=self.words_of(supply),
             )
             for supply, row, shared, shared_bigrams in zip(
                 supplies, features, terms, bigrams, strict=True
             )
         ]
 
-    def score_items(self, demand: Item, others: Sequence[Item]) -> list[Match]:
+    def score_items(
+        self,
+        demand: Item,
+        others: Sequence[Item],
+        *,
+        vector: np.ndarray | None = None,
+        other_vectors: np.ndarray | None = None,
+    ) -> list[Match]:
         """Score items that are not in the index (added since the fit), with reasons.
 
         They are weighed with the fitted vocabulary and IDF, so their scores compare
-        with those of `rank`.
+        with those of `rank`. `other_vectors` are their stored sentence vectors.
         """
         self._check_fitted()
         if not others:
             return []
-        query = self._query(demand)
+        query = self._query(demand, vector)
         words = [self.words_of(item) for item in others]
         extra = TermIndex(words)
         word_rows = self.words_.transform(words)
@@ -270,24 +416,37 @@ class Matcher:
         # BM25 of the new items on their own scale, tied to the index's best score.
         bm25 = extra.bm25_scores(extra.transform([self.words_of(demand)]))
         best = float(self.words_.bm25_scores(query.words).max(initial=0.0))
+        dense = np.zeros(len(others), dtype=np.float32)
+        if self.vectors_ is not None:
+            if other_vectors is None and self.embedder_ is not None:
+                other_vectors = self.embedder_.passages(
+                    [embedding_text(i.title, i.description) for i in others]
+                )
+            demand_vector = vector if vector is not None else self.query_vector(demand)
+            if other_vectors is not None and demand_vector is not None:
+                dense = dense_feature(
+                    np.asarray(other_vectors, np.float32)
+                    @ np.asarray(demand_vector, np.float32)
+                )
         text = np.column_stack(
             [
                 np.asarray((word_rows @ query.words.T).toarray()).ravel(),
                 np.minimum(bm25 / best, 1.0) if best > 0 else np.zeros(len(others)),
                 np.asarray((bigram_rows @ query.bigrams.T).toarray()).ravel(),
+                dense,
             ]
         )
         structured = StructuredFeatures(others).compute(demand, np.arange(len(others)))
         features = np.hstack([text, structured])
-        scores = features @ self.weight_vector_
+        raw = features @ self.weight_vector_
         reasons = self._reasons(query, others, features, word_rows, bigram_rows)
-        return [
-            Match(item.id, round(float(scores[i]), 4), reasons[i])
-            for i, item in enumerate(others)
-        ]
+        return self._matches([item.id for item in others], raw, reasons)
 
-    def score_all(self, demands: Sequence[Item]) -> np.ndarray:
-        """Scores of every demand against every supply item: (len(demands), n_supply).
+    def score_all(
+        self, demands: Sequence[Item], *, vectors: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Calibrated scores of every demand against every supply item:
+        (len(demands), n_supply). `vectors` are the demands' sentence vectors.
 
         For small sets such as the participants of one event.
         """
@@ -309,6 +468,14 @@ class Matcher:
         result = (
             weights[0] * word_scores + weights[1] * bm25 + weights[2] * bigram_scores
         ).astype(np.float32)
+        if self.vectors_ is not None:
+            if vectors is None and self.embedder_ is not None:
+                vectors = self.embedder_.queries(
+                    [embedding_text(d.title, d.description) for d in demands]
+                )
+            if vectors is not None:
+                cosines = np.asarray(vectors, np.float32) @ self.vectors_.T
+                result += weights[DENSE] * dense_feature(cosines)
         structured = self.structured_.compute_many(demands, everyone)
-        result += (structured @ weights[3:]).astype(np.float32)
-        return result
+        result += (structured @ weights[DENSE + 1 :]).astype(np.float32)
+        return self.probability(result).astype(np.float32)

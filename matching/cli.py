@@ -1,7 +1,9 @@
 """`python -m matching rank --demand D.jsonl --supply S.jsonl -k K`.
 
 Prints one JSON line per demand item: {"demand_id", "matches": [{"supply_id",
-"score", "reasons"}]}, best first. A line that is not a JSON object with an id and
+"score", "strong", "reasons"}]}, best first; the score is calibrated (the estimated
+probability that an officer judges the pair relevant) and `strong` marks the pairs the
+platform calls strong matches. A line that is not a JSON object with an id and
 some text is reported on stderr with its file and line number and skipped; with
 --strict the run stops there instead (exit status 2).
 """
@@ -57,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("-k", type=int, default=10, help="每条需求输出的匹配数（默认10）")
     rank.add_argument("--synonyms", type=Path, help="近义词表（默认使用内置表）")
     rank.add_argument(
+        "--lexical", action="store_true", help="只按关键词匹配（不用语义模型）"
+    )
+    rank.add_argument(
         "--strict", action="store_true", help="遇到无效行即停止（默认报告后跳过）"
     )
     return parser
@@ -77,13 +82,21 @@ def main(
         supply = list(read_items(args.supply, strict=args.strict, errors=errors))
         if not supply:
             raise InputError(f"供给集为空：{args.supply} 中没有有效条目")
-        matcher = Matcher(synonym_groups=groups).fit(supply)
+        matcher = Matcher(
+            synonym_groups=groups, embedder=None if args.lexical else "auto"
+        ).fit(supply)
+        print(f"匹配方式：{matcher.mode_}", file=errors)
         for demand in read_items(args.demand, strict=args.strict, errors=errors):
             ranking = matcher.rank(demand, args.k)
             record = {
                 "demand_id": ranking.demand_id,
                 "matches": [
-                    {"supply_id": m.supply_id, "score": m.score, "reasons": m.reasons}
+                    {
+                        "supply_id": m.supply_id,
+                        "score": m.score,
+                        "strong": m.strong,
+                        "reasons": m.reasons,
+                    }
                     for m in ranking.matches
                 ],
             }

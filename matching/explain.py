@@ -1,5 +1,6 @@
 """Reasons for a match, in Chinese, that a person can check against the two texts."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -7,9 +8,13 @@ from scipy import sparse
 
 from matching.features import MATURITY_LEVELS
 from matching.items import Item
+from matching.tokenize import DATA_DIR, read_word_list
 from matching.weights import FEATURES, LABELS
 
 MAX_TERMS = 6
+# Words that any need or offer may say (优化、数据、试点 ...): shared, they tell a
+# person nothing about why this pair fits, so no reason names them.
+GENERIC_WORDS = frozenset(read_word_list(DATA_DIR / "generic.txt"))
 
 
 def shared_terms(
@@ -37,9 +42,9 @@ def shared_terms(
         weights, indices = contributions[start:end], doc_rows.indices[start:end]
         positive = weights > 0
         weights, indices = weights[positive], indices[positive]
-        # Only the strongest few can be shown; look no further than those.
-        top = np.lexsort((indices, -weights))[: limit * 2]
-        words = [str(t) for t in terms[indices[top]]]
+        order = np.lexsort((indices, -weights))
+        words = [str(t) for t in terms[indices[order]]]
+        words = [w for w in words if w not in GENERIC_WORDS][: limit * 2]
         result.append(_without_parts(words)[:limit])
     return result
 
@@ -55,6 +60,38 @@ def _without_parts(words: list[str]) -> list[str]:
     ]
 
 
+def _similar_words(
+    bigrams: list[str],
+    terms: list[str],
+    demand_words: Sequence[str],
+    supply_words: Sequence[str],
+    limit: int = 3,
+) -> list[str]:
+    """Shared bigrams told as the two whole words that hold them (客流统计≈客流计数),
+    never as the bare two characters (及零 of 汽车及零部件 means nothing to a reader).
+
+    Pairs of words that are the same, already named as shared terms, or generic are
+    left out.
+    """
+    told: set[str] = set(terms)
+    pairs: list[str] = []
+    for gram in bigrams:
+        left = [w for w in dict.fromkeys(demand_words) if gram in w and w not in told]
+        right = [w for w in dict.fromkeys(supply_words) if gram in w and w not in told]
+        left = [w for w in left if w not in GENERIC_WORDS and len(w) > 1]
+        right = [w for w in right if w not in GENERIC_WORDS and len(w) > 1]
+        if not left or not right:
+            continue
+        a, b = left[0], right[0]
+        if a == b:
+            continue
+        pairs.append(f"{a}≈{b}")
+        told.update((a, b))
+        if len(pairs) == limit:
+            break
+    return pairs
+
+
 def reasons(
     demand: Item,
     supply: Item,
@@ -62,11 +99,15 @@ def reasons(
     weights: np.ndarray,
     terms: list[str],
     bigrams: list[str],
+    *,
+    demand_words: Sequence[str] = (),
+    supply_words: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """One reason per kind of evidence that contributed, with its share of the score.
 
     The two word scores (cosine and BM25) rest on the same shared words, so they are
-    told as one reason.
+    told as one reason. `demand_words` and `supply_words` are the two items' whole
+    words, from which a shared bigram is told as the pair of words holding it.
     """
     contributions = dict(zip(FEATURES, (features * weights).tolist(), strict=True))
     contributions["words"] += contributions.pop("bm25")
@@ -75,7 +116,14 @@ def reasons(
     result = []
     for name, amount in sorted(contributions.items(), key=lambda kv: -kv[1]):
         share = amount / total
-        text = _describe(name, values[name], demand, supply, terms, bigrams)
+        text = _describe(
+            name,
+            values[name],
+            demand,
+            supply,
+            terms,
+            _similar_words(bigrams, terms, demand_words, supply_words),
+        )
         if text is None or share < 0.005:
             continue
         result.append(
@@ -95,13 +143,14 @@ def _describe(
     demand: Item,
     supply: Item,
     terms: list[str],
-    bigrams: list[str],
+    similar: list[str],
 ) -> str | None:
     if name == "words":
         return f"共同关键词：{'、'.join(terms)}" if terms else None
     if name == "chars":
-        extra = [b for b in bigrams if not any(b in t for t in terms)] or bigrams
-        return f"字面相近：{'、'.join(extra[:4])}" if extra else None
+        return f"字面相近：{'；'.join(similar)}" if similar else None
+    if name == "dense":
+        return "语义相近：两段文字说的是相近的事" if value > 0 else None
     if value <= 0.5 and name != "industry":
         return None
     if name == "domain":

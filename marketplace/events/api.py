@@ -13,6 +13,7 @@ from marketplace.errors import Invalid
 from marketplace.events import outcomes, pairing, scheduling, services
 from marketplace.events.models import Event
 from marketplace.matches.index import get_indexes
+from marketplace.matches.vectors import vector_model
 from marketplace.policy import SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
 
@@ -175,7 +176,13 @@ def suggestions(event_id: int) -> Any:
 @access(*MANAGERS)
 def propose(event_id: int) -> Any:
     session, actor = get_session(), current_actor()
-    _, proposal = pairing.propose_pairings(session, actor, event_id, now=utcnow())
+    _, proposal = pairing.propose_pairings(
+        session,
+        actor,
+        event_id,
+        now=utcnow(),
+        vector_model=vector_model(current_app.config),
+    )
     session.commit()
     return jsonify(
         {
@@ -207,6 +214,7 @@ def add_pairing(event_id: int) -> Any:
         body.get("scene_id"),
         body.get("capability_id"),
         now=utcnow(),
+        vector_model=vector_model(current_app.config),
     )
     session.commit()
     return jsonify(_pairing_json(added)), 201

@@ -30,6 +30,7 @@ from marketplace.events.services import (
     pairings_of,
     participants_of,
 )
+from marketplace.matches import vectors
 from marketplace.matches.index import (
     LiveIndex,
     capability_item,
@@ -61,8 +62,9 @@ def suggest_invitations(
     """Vendors to invite for the event's scenes, and scenes for its vendors.
 
     Each participant asks the live match index (the one behind the match pages) for
-    its best counterparts not yet taking part; a candidate keeps its best score and
-    the participants it fits best.
+    its strong counterparts not yet taking part; a candidate keeps its best score and
+    the participants it fits best. Weak matches are not suggested: an officer should
+    not have to sift them.
     """
     taking_part = participants_of(event)
     scenes = [p.scene for p in taking_part if p.scene is not None]
@@ -72,7 +74,14 @@ def suggest_invitations(
             session,
             indexes["capabilities"],
             Capability,
-            [(s.title, scene_item(s)) for s in scenes],
+            [
+                (
+                    s.title,
+                    scene_item(s),
+                    indexes["capabilities"].demand_vector(session, "scene", s),
+                )
+                for s in scenes
+            ],
             {str(c.id) for c in capabilities},
             now,
             limit,
@@ -81,7 +90,14 @@ def suggest_invitations(
             session,
             indexes["scenes"],
             Scene,
-            [(c.title, capability_item(c)) for c in capabilities],
+            [
+                (
+                    c.title,
+                    capability_item(c),
+                    indexes["scenes"].demand_vector(session, "capability", c),
+                )
+                for c in capabilities
+            ],
             {str(s.id) for s in scenes},
             now,
             limit,
@@ -93,7 +109,7 @@ def _best_for(
     session: orm.Session,
     index: LiveIndex,
     model: Any,
-    participants: list[tuple[str, Item]],
+    participants: list[tuple[str, Item, np.ndarray | None]],
     present: set[str],
     now: datetime,
     limit: int,
@@ -102,9 +118,13 @@ def _best_for(
         return []
     index.refresh(session, now)
     fits: dict[int, list[tuple[float, str]]] = {}
-    for title, item in participants:
-        for match in index.rank(item, limit, exclude=frozenset(present)):
-            fits.setdefault(int(match.supply_id), []).append((match.score, title))
+    for title, item, vector in participants:
+        ranked = index.rank(
+            item, limit, exclude=frozenset(present), explain=False, vector=vector
+        )
+        for match in ranked:
+            if match.strong:
+                fits.setdefault(int(match.supply_id), []).append((match.score, title))
     best = sorted(fits, key=lambda i: (-max(fits[i])[0], i))[:limit]
     rows = {
         row.id: row
@@ -129,24 +149,41 @@ def score_matrix(
     session: orm.Session,
     scenes: Sequence[Scene],
     capabilities: Sequence[Capability],
+    *,
+    vector_model: str | None = None,
 ) -> np.ndarray:
-    """Match scores, scenes × capabilities, by the matcher with the current weights.
+    """Calibrated match scores, scenes × capabilities, by the matcher with the
+    current weights and, with `vector_model`, the stored vectors of that model.
 
     The matcher is fitted on these capabilities alone: an event is a closed room,
     and its scores then do not move when unrelated items are published.
     """
-    _, weights = current_weights(session)
-    matcher = platform_matcher(session, weights).fit(
-        [capability_item(c) for c in capabilities]
+    model = current_weights(session).for_mode(vector_model is not None)
+    supply_vectors = scene_vectors = None
+    if vector_model is not None:
+        supply_vectors = vectors.stored_vectors(
+            session, "capability", capabilities, vector_model
+        )[0]
+        scene_vectors = vectors.stored_vectors(session, "scene", scenes, vector_model)[
+            0
+        ]
+    matcher = platform_matcher(session, model).fit(
+        [capability_item(c) for c in capabilities], vectors=supply_vectors
     )
-    return np.clip(matcher.score_all([scene_item(s) for s in scenes]), 0.0, None)
+    scores = matcher.score_all([scene_item(s) for s in scenes], vectors=scene_vectors)
+    return np.clip(scores, 0.0, None)
 
 
 # -- pairing ----------------------------------------------------------------------
 
 
 def propose_pairings(
-    session: orm.Session, actor: Any, event_id: int, *, now: datetime
+    session: orm.Session,
+    actor: Any,
+    event_id: int,
+    *,
+    now: datetime,
+    vector_model: str | None = None,
 ) -> tuple[Event, planner.Proposal]:
     """Replace the event's proposed pairings by the best set within every limit.
 
@@ -165,7 +202,7 @@ def propose_pairings(
             "请先添加至少一个场景和一项能力作为参会方",
             fields={"participants": "场景和能力都至少需要一个"},
         )
-    scores = score_matrix(session, scenes, capabilities)
+    scores = score_matrix(session, scenes, capabilities, vector_model=vector_model)
     candidates = [
         planner.Candidate(scene.id, capability.id, round(float(scores[i, j]), 4))
         for i, scene in enumerate(scenes)
@@ -374,6 +411,7 @@ def add_pairing(
     capability_id: Any,
     *,
     now: datetime,
+    vector_model: str | None = None,
 ) -> EventPairing:
     """A pairing added by hand: both sides must take part; it is locked."""
     require(actor, "event.manage")
@@ -409,7 +447,12 @@ def add_pairing(
     _check_limits_with(session, event, scene_id, capability_id)
     assert scene_part is not None and capability_part is not None
     score = float(
-        score_matrix(session, [scene_part.scene], [capability_part.capability])[0, 0]
+        score_matrix(
+            session,
+            [scene_part.scene],
+            [capability_part.capability],
+            vector_model=vector_model,
+        )[0, 0]
     )
     if existing is None:
         existing = EventPairing(

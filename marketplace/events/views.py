@@ -23,6 +23,7 @@ from marketplace.events import outcomes, pairing, scheduling, services
 from marketplace.events.exports import write_master_schedule
 from marketplace.events.models import OUTCOMES
 from marketplace.matches.index import get_indexes
+from marketplace.matches.vectors import vector_model
 from marketplace.policy import SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
 from marketplace.views import failed
@@ -234,7 +235,13 @@ def respond(event_id: int, participant_id: int) -> Any:
 def propose(event_id: int) -> Any:
     return _action(
         event_id,
-        lambda s: pairing.propose_pairings(s, current_actor(), event_id, now=utcnow()),
+        lambda s: pairing.propose_pairings(
+            s,
+            current_actor(),
+            event_id,
+            now=utcnow(),
+            vector_model=vector_model(current_app.config),
+        ),
         "已生成配对建议",
     )
 
@@ -255,6 +262,7 @@ def add_pairing(event_id: int) -> Any:
             number("scene_id"),
             number("capability_id"),
             now=utcnow(),
+            vector_model=vector_model(current_app.config),
         ),
         "已手动添加配对（已锁定）",
     )

@@ -11,6 +11,7 @@ from marketplace.clock import local_today, utcnow
 from marketplace.db import get_engine, get_session
 from marketplace.errors import Invalid
 from marketplace.items import services as items
+from marketplace.matches.vectors import write_embedder
 from marketplace.policy import PUBLIC, SIGNED_IN, access
 from marketplace.taxonomy import get_taxonomy
 
@@ -40,6 +41,7 @@ def build_api_blueprint(kind: items.ItemKind) -> Blueprint:
             json_body(),
             now=utcnow(),
             today=local_today(),
+            embedder=write_embedder(current_app.config),
         )
         session.commit()
         return jsonify(kind.to_json(item, current_actor())), 201
@@ -69,6 +71,7 @@ def build_api_blueprint(kind: items.ItemKind) -> Blueprint:
             json_body(),
             now=utcnow(),
             today=local_today(),
+            embedder=write_embedder(current_app.config),
         )
         session.commit()
         return jsonify(kind.to_json(item, current_actor()))

@@ -22,8 +22,10 @@ from marketplace.errors import (
 )
 from marketplace.items import workflow
 from marketplace.items.fields import Field, parse_fields
+from marketplace.matches import vectors
 from marketplace.matches.models import bump_index_version
 from marketplace.taxonomy import Taxonomy, get_taxonomy
+from matching import Embedder
 
 STAFF_ROLES = frozenset({"center", "admin", "reviewer"})
 MAX_PER_PAGE = 100
@@ -139,8 +141,10 @@ def create_item(
     *,
     now: datetime,
     today: date,
+    embedder: Embedder | None = None,
 ) -> Any:
-    """Create a draft owned by the actor's organization."""
+    """Create a draft owned by the actor's organization; with an `embedder`, its
+    sentence vector is stored with it."""
     policy.require(
         actor,
         f"{kind.name}.create",
@@ -161,6 +165,7 @@ def create_item(
     )
     session.add(item)
     session.flush()
+    vectors.store_vector(session, kind.name, item, embedder, now=now)
     audit.record(
         session, actor, f"{kind.name}.create", kind.name, item.id, at=now, after="draft"
     )
@@ -176,8 +181,10 @@ def update_item(
     *,
     now: datetime,
     today: date,
+    embedder: Embedder | None = None,
 ) -> Any:
-    """Change fields of a draft or returned item of the actor's organization."""
+    """Change fields of a draft or returned item of the actor's organization; with an
+    `embedder`, its sentence vector follows a changed text."""
     item = get_visible_item(session, kind, actor, item_id, for_update=True)
     policy.require(
         actor, f"{kind.name}.edit", item, message=f"只有发布单位可以修改此{kind.label}"
@@ -195,6 +202,7 @@ def update_item(
         item.title, item.description, item.keywords
     )
     item.updated_at = now
+    vectors.store_vector(session, kind.name, item, embedder, now=now)
     audit.record(
         session,
         actor,
@@ -230,6 +238,7 @@ def delete_item(
         before=item.status,
         details={"title": item.title},
     )
+    vectors.delete_vector(session, kind.name, item.id)
     session.delete(item)
     session.flush()
 

@@ -22,6 +22,7 @@ from marketplace.items import workflow
 from marketplace.items.fields import form_payload
 from marketplace.matches import services as matches
 from marketplace.matches.index import get_indexes
+from marketplace.matches.vectors import write_embedder
 from marketplace.policy import PUBLIC, SIGNED_IN, access, can
 from marketplace.taxonomy import get_taxonomy
 
@@ -143,6 +144,7 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
                 payload,
                 now=utcnow(),
                 today=local_today(),
+                embedder=write_embedder(current_app.config),
             )
             if request.form.get("action") == "submit":
                 items.transition_item(
@@ -180,6 +182,7 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
                 payload,
                 now=utcnow(),
                 today=local_today(),
+                embedder=write_embedder(current_app.config),
             )
             if request.form.get("action") == "submit":
                 items.transition_item(

@@ -50,6 +50,9 @@ class MatchWeights(Base):
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     weights: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)
+    # {"scale", "intercept"} of the logistic curve fitted with the weights; rows from
+    # before calibration have none and use the matcher's default curve.
+    calibration: orm.Mapped[dict[str, float] | None] = orm.mapped_column(sa.JSON)
     metrics: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON, default=dict)
     pairs: orm.Mapped[int] = orm.mapped_column(default=0)
     created_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
@@ -86,3 +89,18 @@ class SynonymGroup(Base):
     )
     added_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
     retired_at: orm.Mapped[datetime | None] = orm.mapped_column(UTCDateTime())
+
+
+class ItemVector(Base):
+    """An item's sentence vector (float32, L2-normalised), with the model that made
+    it and a digest of the text it was made from: a vector of another model or of an
+    older text is stale and is recomputed, never mixed with current ones."""
+
+    __tablename__ = "item_vectors"
+
+    kind: orm.Mapped[str] = orm.mapped_column(sa.String(20), primary_key=True)
+    item_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    model: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+    text_digest: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    vector: orm.Mapped[bytes] = orm.mapped_column(sa.LargeBinary)
+    computed_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())

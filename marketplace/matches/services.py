@@ -19,8 +19,10 @@ from marketplace.capabilities.models import Capability
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.errors import Invalid, NotFound
 from marketplace.items import services as items
+from marketplace.matches import vectors
 from marketplace.matches.index import (
     LiveIndex,
+    ScoreModel,
     capability_item,
     current_weights,
     platform_matcher,
@@ -31,14 +33,12 @@ from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
 from marketplace.search import get_tokenizer
-from matching import Item, Match, Matcher, fit_weights
+from matching import Item, Match, Matcher, fit_score_model
 from matching.duplicates import Duplicate, DuplicateFinder
 from matching.evaluate import ndcg_at_k
 from matching.quality import QualityIssue, assess, is_too_vague
 
 MAX_K = 50
-# A pairing at or above this score is worth telling the owner about.
-STRONG_SCORE = 0.45
 NEW_WINDOW = timedelta(days=14)
 
 
@@ -57,8 +57,10 @@ class Proposal:
     """One proposed counterpart of an item, with its score and reasons."""
 
     item: Counterpart
-    score: float
+    score: float  # calibrated: the estimated chance an officer judges it relevant
     reasons: list[dict[str, Any]]
+    # Strong: officers agreed with at least four such pairs in five (matching.weights).
+    strong: bool = False
     feedback: bool | None = None
 
 
@@ -98,7 +100,7 @@ def _proposals(
         for row in session.execute(_counterparts_query(model), {"ids": ids})
     }
     return [
-        Proposal(rows[int(m.supply_id)], m.score, m.reasons)
+        Proposal(rows[int(m.supply_id)], m.score, m.reasons, m.strong)
         for m in matches
         if int(m.supply_id) in rows
     ]
@@ -131,14 +133,16 @@ def matches_for_scene(
 ) -> list[Proposal]:
     """Capabilities for a scene the actor may see, best first."""
     scene = items.get_visible_item(session, SCENES, actor, scene_id)
+    index = indexes["capabilities"]
     proposals = _ranked(
         session,
-        indexes["capabilities"],
+        index,
         Capability,
         scene_item(scene),
         k,
         now,
         versions,
+        index.demand_vector(session, "scene", scene),
     )
     _mark(session, actor, proposals, lambda p: (scene.id, p.item.id))
     return proposals
@@ -156,14 +160,16 @@ def matches_for_capability(
 ) -> list[Proposal]:
     """Published scenes a capability should go after, best first."""
     capability = items.get_visible_item(session, CAPABILITIES, actor, capability_id)
+    index = indexes["scenes"]
     proposals = _ranked(
         session,
-        indexes["scenes"],
+        index,
         Scene,
         capability_item(capability),
         k,
         now,
         versions,
+        index.demand_vector(session, "capability", capability),
     )
     _mark(session, actor, proposals, lambda p: (p.item.id, capability.id))
     return proposals
@@ -192,9 +198,10 @@ def _ranked(
     k: int,
     now: datetime,
     versions: Mapping[str, int] | None,
+    vector: np.ndarray | None,
 ) -> list[Proposal]:
     index.refresh(session, now, versions)
-    return _proposals(session, model, index.rank(demand, k))
+    return _proposals(session, model, index.rank(demand, k, vector=vector))
 
 
 def record_feedback(
@@ -274,13 +281,17 @@ def feedback_records(session: orm.Session) -> list[dict[str, Any]]:
 @dataclass
 class WeightFit:
     weights: dict[str, float]
+    calibration: dict[str, float]
     before: dict[str, float]
     after: dict[str, float]
     pairs: int
 
 
 def _feedback_metrics(
-    matcher: Matcher, scenes: dict[int, Item], marks: dict[int, dict[str, int]]
+    matcher: Matcher,
+    scenes: dict[int, Item],
+    marks: dict[int, dict[str, int]],
+    scene_vectors: Mapping[int, np.ndarray | None],
 ) -> dict[str, float]:
     """nDCG@10 of each marked scene's marked capabilities, ranked by the matcher."""
     row_of = {item_id: row for row, item_id in enumerate(matcher.supply_ids_)}
@@ -289,7 +300,10 @@ def _feedback_metrics(
         rows = np.array([row_of[c] for c in judged if c in row_of], dtype=np.int64)
         if len(rows) == 0 or not any(judged.values()):
             continue
-        scores = matcher.feature_matrix(scenes[scene_id], rows) @ matcher.weight_vector_
+        features = matcher.feature_matrix(
+            scenes[scene_id], rows, vector=scene_vectors.get(scene_id)
+        )
+        scores = features @ matcher.weight_vector_
         ranked = [
             matcher.supply_ids_[rows[i]] for i in np.argsort(-scores, kind="stable")
         ]
@@ -300,10 +314,14 @@ def _feedback_metrics(
     }
 
 
-def fit_weights_from_feedback(session: orm.Session, *, now: datetime) -> WeightFit:
-    """Fit the feature weights on every mark, store them, and report before/after.
+def fit_weights_from_feedback(
+    session: orm.Session, *, now: datetime, vector_model: str | None = None
+) -> WeightFit:
+    """Fit the feature weights and their calibration on every mark, store them, and
+    report before/after.
 
-    Every worker switches to the new weights on its next request.
+    `vector_model` names the sentence model of the stored vectors in use, whose dense
+    weight is then learnt too. Every worker switches on its next request.
     """
     marks_rows = list_feedback(session)
     if len(marks_rows) < 10:
@@ -317,39 +335,63 @@ def fit_weights_from_feedback(session: orm.Session, *, now: datetime) -> WeightF
         s.id: scene_item(s)
         for s in session.scalars(sa.select(Scene).where(Scene.id.in_(scene_ids)))
     }
-    capabilities = [
-        capability_item(c)
-        for c in session.scalars(
-            sa.select(Capability).where(Capability.id.in_(capability_ids))
-        )
-    ]
     marks: dict[int, dict[str, int]] = {}
     for mark in marks_rows:
         marks.setdefault(mark.scene_id, {})[str(mark.capability_id)] = int(
             mark.relevant
         )
-    _, old_weights = current_weights(session)
-    before = platform_matcher(session, old_weights).fit(capabilities)
+    # The dense weight is learnt too where the items have vectors of the model in use.
+    model_name = vector_model
+    capability_rows = session.scalars(
+        sa.select(Capability)
+        .where(Capability.id.in_(capability_ids))
+        .order_by(Capability.id)
+    ).all()
+    capability_vectors = None
+    scene_vectors: dict[int, np.ndarray | None] = {}
+    if model_name is not None:
+        capability_vectors = vectors.stored_vectors(
+            session, "capability", capability_rows, model_name
+        )[0]
+        scene_vectors = {
+            s.id: vectors.stored_vector(session, "scene", s, model_name)
+            for s in session.scalars(sa.select(Scene).where(Scene.id.in_(scene_ids)))
+        }
+    capabilities = [capability_item(c) for c in capability_rows]
+    old = current_weights(session).for_mode(model_name is not None)
+    before = platform_matcher(session, old).fit(
+        capabilities, vectors=capability_vectors
+    )
     features, labels = [], []
     row_of = {item_id: row for row, item_id in enumerate(before.supply_ids_)}
     for scene_id, judged in marks.items():
         rows = np.array([row_of[c] for c in judged], dtype=np.int64)
-        features.append(before.feature_matrix(scenes[scene_id], rows))
+        features.append(
+            before.feature_matrix(
+                scenes[scene_id], rows, vector=scene_vectors.get(scene_id)
+            )
+        )
         labels += [judged[before.supply_ids_[r]] for r in rows]
     try:
-        weights = fit_weights(np.vstack(features), labels)
+        weights, calibration = fit_score_model(np.vstack(features), labels)
     except ValueError as error:
         raise Invalid(str(error), fields={"feedback": str(error)}) from None
-    after = platform_matcher(session, weights).fit(capabilities)
+    if model_name is None:
+        weights.pop("dense", None)
+    after = platform_matcher(session, ScoreModel(0, weights, calibration)).fit(
+        capabilities, vectors=capability_vectors
+    )
     result = WeightFit(
         weights,
-        _feedback_metrics(before, scenes, marks),
-        _feedback_metrics(after, scenes, marks),
+        {"scale": calibration.scale, "intercept": calibration.intercept},
+        _feedback_metrics(before, scenes, marks, scene_vectors),
+        _feedback_metrics(after, scenes, marks, scene_vectors),
         len(labels),
     )
     session.add(
         MatchWeights(
             weights=weights,
+            calibration=result.calibration,
             pairs=len(labels),
             created_at=now,
             metrics={"before": result.before, "after": result.after},
@@ -447,7 +489,7 @@ def new_strong_matches(
             ranked = index.rank(to_item(item), 5, explain=False)  # scores suffice
             for proposal in _proposals(session, counterpart, ranked):
                 published = proposal.item.published_at
-                if proposal.score >= STRONG_SCORE and published and published >= since:
+                if proposal.strong and published and published >= since:
                     result.append((item, proposal))
     result.sort(key=lambda pair: -pair[1].score)
     return result
