@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching import FEATURES, Item, Matcher, Tokenizer
+from matching import Item, Matcher, Tokenizer
 from matching.embed import CachedEmbedder, load_embedder
 from matching.evaluate import (
     BM25Baseline,
@@ -44,6 +44,7 @@ from matching.synonyms import read_synonym_groups
 from matching.weights import (
     DEFAULT_WEIGHTS,
     LEXICAL_WEIGHTS,
+    STRONG_PROBABILITY,
     Calibration,
     fit_score_model,
 )
@@ -131,16 +132,15 @@ class Collection:
         )
 
     def with_model(
-        self, weights: dict[str, float], calibration: Calibration
+        self, weights: dict[str, float], calibration: Calibration, *, dense: bool
     ) -> Matcher:
-        """The dense matcher with other weights, reusing its vectors."""
-        assert self.dense.vectors_ is not None
+        """The matcher with other weights, reusing the vectors when dense."""
         return Matcher(
             tokenizer=self.tokenizer,
-            embedder=self.embedder,
+            embedder=self.embedder if dense else None,
             weights=weights,
             calibration=calibration,
-        ).fit(self.capabilities, vectors=self.dense.vectors_)
+        ).fit(self.capabilities, vectors=self.dense.vectors_ if dense else None)
 
 
 def report(collection: Collection) -> dict[str, dict[str, float]]:
@@ -204,10 +204,15 @@ def top5_pairs(
     return probabilities, relevant
 
 
-def fit(collections: Sequence[Collection], folds: int = 5) -> None:
-    """Cross-validated fit of weights and calibration over the tuning sets."""
-    print("\n== fit on", ", ".join(c.name for c in collections), "==")
-    data = [judged_features(c.dense, c.scenes, c.judgments) for c in collections]
+def fit(collections: Sequence[Collection], *, dense: bool, folds: int = 5) -> None:
+    """Cross-validated fit of weights and calibration over the tuning sets, for the
+    matcher with the dense stage or on words alone."""
+    mode = "words + dense" if dense else "words only"
+    print(f"\n== fit ({mode}) on", ", ".join(c.name for c in collections), "==")
+    data = [
+        judged_features(c.dense if dense else c.lexical, c.scenes, c.judgments)
+        for c in collections
+    ]
     totals: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     cv_probabilities: list[float] = []
     cv_relevant: list[int] = []
@@ -225,7 +230,7 @@ def fit(collections: Sequence[Collection], folds: int = 5) -> None:
             np.vstack(x_train), np.concatenate(y_train)
         )
         for c, test in held:
-            fitted = c.with_model(weights, calibration)
+            fitted = c.with_model(weights, calibration, dense=dense)
             for name, value in evaluate(
                 matcher_ranker(fitted), test, c.judgments
             ).items():
@@ -239,20 +244,12 @@ def fit(collections: Sequence[Collection], folds: int = 5) -> None:
             + " ".join(f"{k} {float(np.mean(v)):.4f}" for k, v in figures.items())
         )
     print("\nstrong matches, cross-validated (top 5 of every need, tuning sets):")
-    thresholds = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9]
+    thresholds = [0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9]
     strong_table(np.array(cv_probabilities), np.array(cv_relevant), thresholds)
     x = np.vstack([d[0] for d in data])
     y = np.concatenate([d[1] for d in data])
     weights, calibration = fit_score_model(x, y)
-    print("\nfitted on all tuning pairs (dense):", weights, calibration)
-    lexical_columns = [i for i, f in enumerate(FEATURES) if f != "dense"]
-    x_lexical = x.copy()
-    x_lexical[:, FEATURES.index("dense")] = 0.0
-    lexical_weights, lexical_calibration = fit_score_model(x_lexical, y)
-    print(
-        "fitted on all tuning pairs (words only):", lexical_weights, lexical_calibration
-    )
-    del lexical_columns
+    print(f"\nfitted on all tuning pairs ({mode}):", weights, calibration)
 
 
 def main() -> None:
@@ -267,6 +264,7 @@ def main() -> None:
     groups = read_synonym_groups()
     tokenizer = Tokenizer(user_words=[w for g in groups for w in g])
     print("default weights:", DEFAULT_WEIGHTS, "| words only:", LEXICAL_WEIGHTS)
+    print("strong match: probability >=", STRONG_PROBABILITY)
     collections = {}
     for name in args.sets:
         if not (ROOT / name / "qrels.tsv").exists():
@@ -277,7 +275,9 @@ def main() -> None:
         report(collections[name])
     embedder.save()
     if args.fit:
-        fit([collections[n] for n in TUNING if n in collections])
+        tuning = [collections[n] for n in TUNING if n in collections]
+        fit(tuning, dense=True)
+        fit(tuning, dense=False)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from marketplace.organizations.credit_code import check_character
 from marketplace.organizations.models import Organization
 from marketplace.schema import upgrade_database
 from marketplace.taxonomy import load_seed_taxonomy
+from matching import Embedder, load_embedder
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_TEST_URL = os.environ.get(
@@ -107,8 +108,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return url
 
 
+@pytest.fixture(autouse=True, scope="session")
+def words_only_by_default() -> Iterator[None]:
+    """Tests match by words unless they ask for the sentence model (marker `dense`):
+    embedding every test's items would cost minutes for nothing they check."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MATCHING_DENSE", "off")
+        load_embedder(refresh=True)
+        yield
+    load_embedder(refresh=True)
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
+def dense(request: pytest.FixtureRequest) -> Iterator[Embedder]:
+    """The bundled sentence model, switched on for this test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MATCHING_DENSE", "on")
+        status = load_embedder(refresh=True)
+        if status.embedder is None:
+            pytest.fail(f"语义模型不可用：{status.message}")
+        yield status.embedder
+    load_embedder(refresh=True)
+
+
+@pytest.fixture
+def app(
+    database_url: str, tmp_path: Any, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
+    dense_stage = request.node.get_closest_marker("dense") is not None
+    if dense_stage:
+        request.getfixturevalue("dense")
     app = create_app(
         {
             "TESTING": True,
@@ -118,6 +147,8 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
             "PRODUCTION": False,
             "SESSION_COOKIE_SECURE": False,
             "EDITIONS_DIRECTORY": str(tmp_path / "editions"),
+            "MATCH_DENSE": dense_stage,
+            "VECTORS_DIRECTORY": str(tmp_path / "vectors"),
         }
     )
     with session_scope(app) as session:

@@ -236,7 +236,13 @@ def _match_paths() -> dict[str, Any]:
                             "organization_name": {"type": "string"},
                             "score": {
                                 "type": "number",
-                                "description": "0—1，越大越匹配",
+                                "description": "0—1：经校准的匹配可信度，"
+                                "即促进中心判为相关的估计概率",
+                            },
+                            "strong": {
+                                "type": "boolean",
+                                "description": "强匹配：在已标注的配对上，"
+                                "此分数以上的配对至少五分之四被判为相关",
                             },
                             "reasons": {"type": "array", "items": reason},
                             "feedback": {

@@ -29,6 +29,7 @@ def _proposal_json(proposal: services.Proposal, id_field: str) -> dict[str, Any]
         "title": proposal.item.title,
         "organization_name": proposal.item.organization_name,
         "score": proposal.score,
+        "strong": proposal.strong,
         "reasons": proposal.reasons,
         "feedback": proposal.feedback,
     }
