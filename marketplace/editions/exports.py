@@ -1,11 +1,10 @@
 """Edition downloads: XLSX, CSV (UTF-8 with BOM) and JSON, written as streams.
 
-Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are kept as
-text: in XLSX typed as string with a quote prefix, in CSV with a leading apostrophe.
-The JSON keeps every value exactly as published.
+Every XLSX and CSV cell goes through `marketplace.spreadsheets`, so text that a
+spreadsheet would run as a formula stays text. The JSON keeps every value exactly as
+published.
 """
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -14,13 +13,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
+from marketplace import spreadsheets
 from marketplace.editions.models import Edition
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -78,23 +74,10 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def is_formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_PREFIXES)
-
-
 def _rows(edition: Edition, payloads: Iterable[str]) -> Iterator[list[str]]:
     for line in payloads:
         item = json.loads(line)
         yield [cell_text(item.get(c.key)) for c in COLUMNS[edition.list_kind]]
-
-
-def safe_text_cell(sheet: Worksheet, text: str) -> WriteOnlyCell:
-    """A text cell a spreadsheet shows as text even when it looks like a formula."""
-    cell = WriteOnlyCell(sheet, value=text)
-    if is_formula_like(text):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
 
 
 def write_xlsx(
@@ -109,22 +92,20 @@ def write_xlsx(
     summary.column_dimensions["B"].width = 70
     bold = Font(bold=True)
     for label, value in _summary_rows(edition):
-        head = WriteOnlyCell(summary, value=label)
-        head.font = bold
-        summary.append([head, safe_text_cell(summary, value)])
+        summary.append(
+            [
+                spreadsheets.cell(summary, label, font=bold),
+                spreadsheets.cell(summary, value),
+            ]
+        )
     sheet = workbook.create_sheet(edition.list_label)
     columns = COLUMNS[edition.list_kind]
     for index, column in enumerate(columns):
         sheet.column_dimensions[_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet.append([spreadsheets.cell(sheet, c.header, font=bold) for c in columns])
     for row in _rows(edition, payloads):
-        sheet.append([safe_text_cell(sheet, text) for text in row])
+        sheet.append(spreadsheets.row(sheet, row))
     workbook.save(target)
 
 
@@ -162,10 +143,9 @@ def _summary_rows(edition: Edition) -> list[tuple[str, str]]:
 def write_csv(target: IO[str], edition: Edition, payloads: Iterable[str]) -> None:
     """UTF-8 with a BOM, so Excel opens the Chinese text cleanly."""
     target.write("\ufeff")
-    writer = csv.writer(target)
+    writer = spreadsheets.CsvWriter(target)
     writer.writerow([c.header for c in COLUMNS[edition.list_kind]])
-    for row in _rows(edition, payloads):
-        writer.writerow(["'" + t if is_formula_like(t) else t for t in row])
+    writer.writerows(_rows(edition, payloads))
 
 
 def write_json(target: IO[str], edition: Edition, payloads: Iterable[str]) -> None:
