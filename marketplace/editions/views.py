@@ -98,6 +98,18 @@ def download(edition_id: int, fmt: str) -> Response:
     return send_edition_file(edition_id, fmt)
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute link under MARKETPLACE_BASE_URL.
+
+    Never from the request's Host (or X-Forwarded-Host): a feed reader or a cache
+    would keep whatever host an attacker sent, and an Atom id must not change.
+    """
+    path = url_for(endpoint, **values)
+    if request.script_root and path.startswith(request.script_root):
+        path = path[len(request.script_root) :]
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
 @bp.get("/feed.atom")
 @access(PUBLIC)
 def feed() -> Response:
@@ -106,7 +118,7 @@ def feed() -> Response:
     updated = editions[0].published_at if editions else utcnow()
     entries = []
     for edition in editions:
-        link = url_for("editions_pages.detail", edition_id=edition.id, _external=True)
+        link = public_url("editions_pages.detail", edition_id=edition.id)
         title = escape(f"{edition.list_label} {edition.label}")
         summary = escape(
             f"共 {edition.item_count} 条；新增 "
@@ -125,8 +137,8 @@ def feed() -> Response:
         '<?xml version="1.0" encoding="utf-8"?>'
         '<feed xmlns="http://www.w3.org/2005/Atom">'
         "<title>无锡场景创新清单发布</title>"
-        f"<id>{escape(url_for('editions_pages.index', _external=True))}</id>"
-        f'<link rel="self" href="{escape(request.url)}"/>'
+        f"<id>{escape(public_url('editions_pages.index'))}</id>"
+        f'<link rel="self" href="{escape(public_url("editions_pages.feed"))}"/>'
         f"<updated>{updated.isoformat()}</updated>"
         "<author><name>无锡市场景创新促进中心</name></author>"
         + "".join(entries)

@@ -198,6 +198,25 @@ def test_atom_feed_announces_editions(client, db, make_scene):
     assert f"urn:sha256:{edition.digest}" in feed.get_data(as_text=True)
 
 
+def test_atom_feed_links_come_from_the_base_url_never_from_the_host_header(
+    app, client, db, make_scene
+):
+    app.config["BASE_URL"] = "https://changjing.wuxi.example/"
+    make_scene()
+    edition = publish(db)
+    feed = client.get(
+        "/editions/feed.atom",
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    ).get_data(as_text=True)
+    assert "evil.example" not in feed
+    assert (
+        '<link rel="self" href="https://changjing.wuxi.example/editions/feed.atom"/>'
+        in feed
+    )
+    assert "<id>https://changjing.wuxi.example/editions</id>" in feed
+    assert f'href="https://changjing.wuxi.example/editions/{edition.id}"' in feed
+
+
 def test_scheduled_tick_publishes_a_due_period_once(
     app, db, make_scene, monthly_schedule
 ):
