@@ -11,7 +11,12 @@ from marketplace import demo
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLES
 from marketplace.db import session_scope, utcnow
-from marketplace.editions.jobs import EditionFilesUnwritable, publish_now
+from marketplace.editions.files import verify_files
+from marketplace.editions.jobs import (
+    EditionFilesUnwritable,
+    editions_directory,
+    publish_now,
+)
 from marketplace.editions.services import verify_chain
 from marketplace.errors import DomainError
 from marketplace.schema import upgrade_database
@@ -116,9 +121,12 @@ def publish_command(list_kind: str) -> None:
 @click.command("verify-editions")
 @with_appcontext
 def verify_editions_command() -> None:
-    """Check every edition against its digest chain; exit 1 naming the first bad one."""
-    with session_scope(current_app) as session:
+    """Check every edition against its digest chain, and every recorded download
+    against its edition; exit 1 naming the first bad edition and every bad file."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with session_scope(app) as session:
         check = verify_chain(session)
+        problems = verify_files(session, editions_directory(app))
         if not check.ok:
             bad = check.first_bad
             assert bad is not None
@@ -127,8 +135,16 @@ def verify_editions_command() -> None:
                 f"{check.reason}",
                 err=True,
             )
+        for problem in problems:
+            edition = problem.edition
+            click.echo(
+                f"校验失败：{edition.list_label} {edition.label}（编号 {edition.id}）"
+                f"{problem.reason}",
+                err=True,
+            )
+        if not check.ok or problems:
             raise SystemExit(1)
-    click.echo(f"全部 {check.checked} 期清单校验通过。")
+    click.echo(f"全部 {check.checked} 期清单及其下载文件校验通过。")
 
 
 @click.command("backup")

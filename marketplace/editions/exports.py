@@ -6,6 +6,9 @@ published.
 """
 
 import json
+import os
+import shutil
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.writer.excel import ExcelWriter
 
 from marketplace import spreadsheets
 from marketplace.editions.models import Edition
@@ -106,7 +110,64 @@ def write_xlsx(
     sheet.append([spreadsheets.cell(sheet, c.header, font=bold) for c in columns])
     for row in _rows(edition, payloads):
         sheet.append(spreadsheets.row(sheet, row))
-    workbook.save(target)
+    save_reproducibly(workbook, target, edition.published_at)
+
+
+class _ReproducibleZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed time, so equal content gives equal
+    bytes (zipfile stamps each entry with the clock or the temporary file's mtime)."""
+
+    def __init__(self, target: IO[bytes] | Path, moment: datetime) -> None:
+        super().__init__(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        local = moment.astimezone(UTC)
+        self._date_time = (
+            max(local.year, 1980),
+            local.month,
+            local.day,
+            local.hour,
+            local.minute,
+            local.second,
+        )
+
+    def _info(self, name: str, size: int = 0) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self._date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        info.file_size = size
+        return info
+
+    def writestr(  # type: ignore[override]
+        self, zinfo_or_arcname: str | zipfile.ZipInfo, data: bytes | str, *args: Any
+    ) -> None:
+        name = (
+            zinfo_or_arcname.filename
+            if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
+            else zinfo_or_arcname
+        )
+        super().writestr(self._info(name), data)
+
+    def write(  # type: ignore[override]
+        self, filename: str, arcname: str | None = None, *args: Any
+    ) -> None:
+        # A write-only sheet arrives as a temporary file: streamed, never in memory.
+        info = self._info(arcname or filename, os.path.getsize(filename))
+        with open(filename, "rb") as source, self.open(info, "w") as entry:
+            shutil.copyfileobj(source, entry, 1 << 20)
+
+
+def save_reproducibly(
+    workbook: Workbook, target: IO[bytes] | Path, moment: datetime
+) -> None:
+    """Save a workbook so that the same content always gives the same bytes.
+
+    A download whose file is lost or overwritten is then written again with exactly
+    the SHA-256 recorded at publication. openpyxl's `save` stamps the document with
+    the clock; its `ExcelWriter` lets the archive and the stamps be chosen.
+    """
+    stamp = moment.astimezone(UTC).replace(tzinfo=None)
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    ExcelWriter(workbook, _ReproducibleZip(target, moment)).save()
 
 
 def _letter(index: int) -> str:
