@@ -17,7 +17,8 @@ from marketplace.editions.jobs import (
     editions_directory,
     publish_now,
 )
-from marketplace.editions.services import verify_chain
+from marketplace.editions.models import LISTS
+from marketplace.editions.services import sign_missing_heads, verify_chain
 from marketplace.errors import DomainError
 from marketplace.schema import upgrade_database
 
@@ -27,6 +28,12 @@ from marketplace.schema import upgrade_database
 def migrate_command() -> None:
     """Bring the database schema up to date (safe to run again)."""
     upgrade_database(current_app.config["DATABASE_URL"])
+    # Editions published before chain heads were signed get their head signed now,
+    # at the upgrade, so that later deletions of the latest edition show.
+    with session_scope(current_app) as session:
+        signed = sign_missing_heads(session, now=utcnow())
+    for list_kind in signed:
+        click.echo(f"已签名{LISTS[list_kind]}的链头。")
     click.echo("数据库已是最新结构。")
 
 
@@ -129,12 +136,12 @@ def verify_editions_command() -> None:
         problems = verify_files(session, editions_directory(app))
         if not check.ok:
             bad = check.first_bad
-            assert bad is not None
-            click.echo(
-                f"校验失败：{bad.list_label} {bad.label}（编号 {bad.id}）"
-                f"{check.reason}",
-                err=True,
+            where = (
+                f"{bad.list_label} {bad.label}（编号 {bad.id}）"
+                if bad is not None
+                else LISTS[check.list_kind]  # every edition of it is gone
             )
+            click.echo(f"校验失败：{where}{check.reason}", err=True)
         for problem in problems:
             edition = problem.edition
             click.echo(

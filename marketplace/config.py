@@ -35,6 +35,9 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "SQLITE_BUSY_SECONDS": float(
             environ.get("MARKETPLACE_SQLITE_BUSY_SECONDS", "15")
         ),
+        # Signs the head of each list's digest chain; kept outside the database.
+        # Unset, a key derived from SECRET_KEY is used.
+        "EDITIONS_KEY": environ.get("MARKETPLACE_EDITIONS_KEY", ""),
         # Empty means the database's own directory (`default_editions_directory`),
         # decided once the final DATABASE_URL is known.
         "EDITIONS_DIRECTORY": environ.get("MARKETPLACE_EDITIONS_DIR", ""),

@@ -223,6 +223,14 @@ def write_json(target: IO[str], edition: Edition, payloads: Iterable[str]) -> No
         "previous_digest": edition.previous_digest,
         "summary": edition.summary,
     }
+    if edition.digest_version >= 2:
+        # What the version 2 digest also covers, so that anyone can recompute it.
+        # Version 1 files keep their exact bytes (their recorded SHA-256).
+        header.update(
+            digest_version=edition.digest_version,
+            published_by=edition.published_by,
+            period=edition.period_key,
+        )
     head = json.dumps(header, ensure_ascii=False)
     target.write(head[:-1] + ', "items": [')
     for index, line in enumerate(payloads):
