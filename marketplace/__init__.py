@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         views,
     )
     from marketplace.accounts import auth
-    from marketplace.config import settings_from_env
+    from marketplace.config import default_editions_directory, settings_from_env
 
     app = Flask(
         __name__,
@@ -33,6 +33,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings_from_env(os.environ, app.instance_path))
     if config is not None:
         app.config.update(config)
+    if not app.config["EDITIONS_DIRECTORY"]:
+        app.config["EDITIONS_DIRECTORY"] = str(
+            default_editions_directory(app.config["DATABASE_URL"], app.instance_path)
+        )
 
     db.init_app(app)
     error_handlers.init_app(app)

@@ -13,8 +13,14 @@ from marketplace import demo
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLES
 from marketplace.db import session_scope, utcnow
-from marketplace.editions.jobs import EditionFilesUnwritable, publish_now
-from marketplace.editions.services import verify_chain
+from marketplace.editions.files import verify_files
+from marketplace.editions.jobs import (
+    EditionFilesUnwritable,
+    editions_directory,
+    publish_now,
+)
+from marketplace.editions.models import LISTS
+from marketplace.editions.services import sign_missing_heads, verify_chain
 from marketplace.errors import DomainError
 from marketplace.schema import upgrade_database
 
@@ -24,6 +30,12 @@ from marketplace.schema import upgrade_database
 def migrate_command() -> None:
     """Bring the database schema up to date (safe to run again)."""
     upgrade_database(current_app.config["DATABASE_URL"])
+    # Editions published before chain heads were signed get their head signed now,
+    # at the upgrade, so that later deletions of the latest edition show.
+    with session_scope(current_app) as session:
+        signed = sign_missing_heads(session, now=utcnow())
+    for list_kind in signed:
+        click.echo(f"已签名{LISTS[list_kind]}的链头。")
     click.echo("数据库已是最新结构。")
 
 
@@ -181,19 +193,30 @@ def publish_command(list_kind: str) -> None:
 @click.command("verify-editions")
 @with_appcontext
 def verify_editions_command() -> None:
-    """Check every edition against its digest chain; exit 1 naming the first bad one."""
-    with session_scope(current_app) as session:
+    """Check every edition against its digest chain, and every recorded download
+    against its edition; exit 1 naming the first bad edition and every bad file."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with session_scope(app) as session:
         check = verify_chain(session)
+        problems = verify_files(session, editions_directory(app))
         if not check.ok:
             bad = check.first_bad
-            assert bad is not None
+            where = (
+                f"{bad.list_label} {bad.label}（编号 {bad.id}）"
+                if bad is not None
+                else LISTS[check.list_kind]  # every edition of it is gone
+            )
+            click.echo(f"校验失败：{where}{check.reason}", err=True)
+        for problem in problems:
+            edition = problem.edition
             click.echo(
-                f"校验失败：{bad.list_label} {bad.label}（编号 {bad.id}）"
-                f"{check.reason}",
+                f"校验失败：{edition.list_label} {edition.label}（编号 {edition.id}）"
+                f"{problem.reason}",
                 err=True,
             )
+        if not check.ok or problems:
             raise SystemExit(1)
-    click.echo(f"全部 {check.checked} 期清单校验通过。")
+    click.echo(f"全部 {check.checked} 期清单及其下载文件校验通过。")
 
 
 @click.command("backup")

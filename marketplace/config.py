@@ -1,9 +1,13 @@
 """Settings from the environment (the names are fixed by CONTRACT.md)."""
 
+import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 
 def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
@@ -37,9 +41,12 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "SQLITE_BUSY_SECONDS": float(
             environ.get("MARKETPLACE_SQLITE_BUSY_SECONDS", "15")
         ),
-        "EDITIONS_DIRECTORY": environ.get(
-            "MARKETPLACE_EDITIONS_DIR", str(instance / "editions")
-        ),
+        # Signs the head of each list's digest chain; kept outside the database.
+        # Unset, a key derived from SECRET_KEY is used.
+        "EDITIONS_KEY": environ.get("MARKETPLACE_EDITIONS_KEY", ""),
+        # Empty means the database's own directory (`default_editions_directory`),
+        # decided once the final DATABASE_URL is known.
+        "EDITIONS_DIRECTORY": environ.get("MARKETPLACE_EDITIONS_DIR", ""),
         # Notification digests by e-mail; no host means in-app notices only.
         "SMTP_HOST": environ.get("MARKETPLACE_SMTP_HOST", ""),
         "SMTP_PORT": int(environ.get("MARKETPLACE_SMTP_PORT", "25")),
@@ -56,6 +63,32 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
 
 
 _YES = ("1", "true", "yes", "on")
+
+
+def default_editions_directory(database_url: str, instance_path: str) -> Path:
+    """Where a database keeps its edition files when none is configured.
+
+    The files belong to one database: two instances on two databases must never
+    share a directory, or each would serve the other's files under its own edition
+    numbers. A SQLite file keeps them beside itself; a server database gets a
+    directory under instance/ named after its backend, host, port and name.
+    """
+    url = sa.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).resolve()
+            return path.with_name(f"{path.name}-editions")
+        # An in-memory database lives as long as its process; so do its files.
+        return Path(instance_path) / f"editions-sqlite-memory-{os.getpid()}"
+    parts = [
+        url.get_backend_name(),
+        url.host or "localhost",
+        str(url.port or "default"),
+        url.database or "default",
+    ]
+    name = "-".join(re.sub(r"[^A-Za-z0-9._]+", "_", part) for part in parts)
+    return Path(instance_path) / f"editions-{name}"
 
 
 def _instance_secret(instance: Path) -> str:

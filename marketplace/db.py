@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event, orm
 
+from marketplace.editions.digest import head_key
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -93,10 +95,16 @@ def init_app(app: Flask) -> None:
         sqlite_busy_seconds=float(app.config.get("SQLITE_BUSY_SECONDS", 15.0)),
     )
     reader = engine.execution_options(sqlite_begin="DEFERRED")
+    # Every session carries the key that signs edition chain heads, so publication
+    # signs in its own transaction wherever it runs (request, CLI, scheduler).
+    secret = app.config.get("EDITIONS_KEY") or app.config.get("SECRET_KEY") or ""
+    info = {"edition_key": head_key(secret) if secret else None}
     app.extensions["db"] = {
         "engine": engine,
-        "sessionmaker": orm.sessionmaker(engine, expire_on_commit=False),
-        "read_sessionmaker": orm.sessionmaker(reader, expire_on_commit=False),
+        "sessionmaker": orm.sessionmaker(engine, expire_on_commit=False, info=info),
+        "read_sessionmaker": orm.sessionmaker(
+            reader, expire_on_commit=False, info=info
+        ),
     }
     app.teardown_appcontext(close_session)
 

@@ -474,3 +474,53 @@ def finish_child() -> Callable[[subprocess.Popen], str]:
             raise
 
     return finish
+
+
+EDITION_TABLES = ("editions", "edition_items", "edition_files")
+
+
+@pytest.fixture
+def drop_edition_triggers(app: Flask) -> Iterator[Callable[[Any], None]]:
+    """Drop the triggers that keep editions immutable, as on a copy of the database
+    that someone edits by hand; `drop(session)` runs in the caller's transaction.
+
+    The PostgreSQL test database outlives the test, so its triggers are put back
+    afterwards (every SQLite test has its own copy).
+    """
+
+    def drop(session: Any) -> None:
+        if session.get_bind().dialect.name == "sqlite":
+            for table in EDITION_TABLES:
+                for event in ("update", "delete"):
+                    session.execute(
+                        sa.text(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
+                    )
+            session.execute(sa.text("DROP TRIGGER IF EXISTS edition_items_no_insert"))
+            return
+        for table in EDITION_TABLES:
+            session.execute(
+                sa.text(f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}")
+            )
+        session.execute(
+            sa.text("DROP TRIGGER IF EXISTS edition_items_no_insert ON edition_items")
+        )
+
+    yield drop
+    with session_scope(app) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        for table in EDITION_TABLES:
+            session.execute(
+                sa.text(
+                    f"CREATE OR REPLACE TRIGGER {table}_immutable BEFORE UPDATE OR "
+                    f"DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION "
+                    "refuse_edition_change()"
+                )
+            )
+        session.execute(
+            sa.text(
+                "CREATE OR REPLACE TRIGGER edition_items_no_insert BEFORE INSERT ON "
+                "edition_items FOR EACH ROW EXECUTE FUNCTION "
+                "refuse_edition_item_insert()"
+            )
+        )

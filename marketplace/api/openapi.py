@@ -386,6 +386,12 @@ def _edition_paths() -> dict[str, Any]:
                 "description": "本期 SHA-256 摘要（与上一期相链）",
             },
             "previous_digest": {"type": "string"},
+            "digest_version": {
+                "type": "integer",
+                "enum": [1, 2],
+                "description": "摘要版本；2 起还覆盖发布人、条目数、统计和期次",
+            },
+            "published_by": {"type": "string"},
             "summary": {
                 "type": "object",
                 "description": "新增、变更、撤下及分领域、板块、产业计数",

@@ -23,6 +23,8 @@ def edition_json(edition: Any) -> dict[str, Any]:
         "item_count": edition.item_count,
         "digest": edition.digest,
         "previous_digest": edition.previous_digest,
+        "digest_version": edition.digest_version,
+        "published_by": edition.published_by,
         "summary": edition.summary,
     }
 

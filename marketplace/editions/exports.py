@@ -1,12 +1,14 @@
 """Edition downloads: XLSX, CSV (UTF-8 with BOM) and JSON, written as streams.
 
-Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are kept as
-text: in XLSX typed as string with a quote prefix, in CSV with a leading apostrophe.
-The JSON keeps every value exactly as published.
+Every XLSX and CSV cell goes through `marketplace.spreadsheets`, so text that a
+spreadsheet would run as a formula stays text. The JSON keeps every value exactly as
+published.
 """
 
-import csv
 import json
+import os
+import shutil
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,13 +16,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
+from marketplace import spreadsheets
 from marketplace.editions.models import Edition
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -78,23 +78,10 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def is_formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_PREFIXES)
-
-
 def _rows(edition: Edition, payloads: Iterable[str]) -> Iterator[list[str]]:
     for line in payloads:
         item = json.loads(line)
         yield [cell_text(item.get(c.key)) for c in COLUMNS[edition.list_kind]]
-
-
-def safe_text_cell(sheet: Worksheet, text: str) -> WriteOnlyCell:
-    """A text cell a spreadsheet shows as text even when it looks like a formula."""
-    cell = WriteOnlyCell(sheet, value=text)
-    if is_formula_like(text):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
 
 
 def write_xlsx(
@@ -109,23 +96,78 @@ def write_xlsx(
     summary.column_dimensions["B"].width = 70
     bold = Font(bold=True)
     for label, value in _summary_rows(edition):
-        head = WriteOnlyCell(summary, value=label)
-        head.font = bold
-        summary.append([head, safe_text_cell(summary, value)])
+        summary.append(
+            [
+                spreadsheets.cell(summary, label, font=bold),
+                spreadsheets.cell(summary, value),
+            ]
+        )
     sheet = workbook.create_sheet(edition.list_label)
     columns = COLUMNS[edition.list_kind]
     for index, column in enumerate(columns):
         sheet.column_dimensions[_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet.append([spreadsheets.cell(sheet, c.header, font=bold) for c in columns])
     for row in _rows(edition, payloads):
-        sheet.append([safe_text_cell(sheet, text) for text in row])
-    workbook.save(target)
+        sheet.append(spreadsheets.row(sheet, row))
+    save_reproducibly(workbook, target, edition.published_at)
+
+
+class _ReproducibleZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed time, so equal content gives equal
+    bytes (zipfile stamps each entry with the clock or the temporary file's mtime)."""
+
+    def __init__(self, target: IO[bytes] | Path, moment: datetime) -> None:
+        super().__init__(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        local = moment.astimezone(UTC)
+        self._date_time = (
+            max(local.year, 1980),
+            local.month,
+            local.day,
+            local.hour,
+            local.minute,
+            local.second,
+        )
+
+    def _info(self, name: str, size: int = 0) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self._date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        info.file_size = size
+        return info
+
+    def writestr(  # type: ignore[override]
+        self, zinfo_or_arcname: str | zipfile.ZipInfo, data: bytes | str, *args: Any
+    ) -> None:
+        name = (
+            zinfo_or_arcname.filename
+            if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
+            else zinfo_or_arcname
+        )
+        super().writestr(self._info(name), data)
+
+    def write(  # type: ignore[override]
+        self, filename: str, arcname: str | None = None, *args: Any
+    ) -> None:
+        # A write-only sheet arrives as a temporary file: streamed, never in memory.
+        info = self._info(arcname or filename, os.path.getsize(filename))
+        with open(filename, "rb") as source, self.open(info, "w") as entry:
+            shutil.copyfileobj(source, entry, 1 << 20)
+
+
+def save_reproducibly(
+    workbook: Workbook, target: IO[bytes] | Path, moment: datetime
+) -> None:
+    """Save a workbook so that the same content always gives the same bytes.
+
+    A download whose file is lost or overwritten is then written again with exactly
+    the SHA-256 recorded at publication. openpyxl's `save` stamps the document with
+    the clock; its `ExcelWriter` lets the archive and the stamps be chosen.
+    """
+    stamp = moment.astimezone(UTC).replace(tzinfo=None)
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    ExcelWriter(workbook, _ReproducibleZip(target, moment)).save()
 
 
 def _letter(index: int) -> str:
@@ -162,10 +204,9 @@ def _summary_rows(edition: Edition) -> list[tuple[str, str]]:
 def write_csv(target: IO[str], edition: Edition, payloads: Iterable[str]) -> None:
     """UTF-8 with a BOM, so Excel opens the Chinese text cleanly."""
     target.write("\ufeff")
-    writer = csv.writer(target)
+    writer = spreadsheets.CsvWriter(target)
     writer.writerow([c.header for c in COLUMNS[edition.list_kind]])
-    for row in _rows(edition, payloads):
-        writer.writerow(["'" + t if is_formula_like(t) else t for t in row])
+    writer.writerows(_rows(edition, payloads))
 
 
 def write_json(target: IO[str], edition: Edition, payloads: Iterable[str]) -> None:
@@ -182,6 +223,14 @@ def write_json(target: IO[str], edition: Edition, payloads: Iterable[str]) -> No
         "previous_digest": edition.previous_digest,
         "summary": edition.summary,
     }
+    if edition.digest_version >= 2:
+        # What the version 2 digest also covers, so that anyone can recompute it.
+        # Version 1 files keep their exact bytes (their recorded SHA-256).
+        header.update(
+            digest_version=edition.digest_version,
+            published_by=edition.published_by,
+            period=edition.period_key,
+        )
     head = json.dumps(header, ensure_ascii=False)
     target.write(head[:-1] + ', "items": [')
     for index, line in enumerate(payloads):

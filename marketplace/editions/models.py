@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from marketplace.db import Base, UTCDateTime
+from marketplace.editions.digest import DIGEST_VERSION
 
 LISTS = {"scenes": "场景机会清单", "capabilities": "场景能力清单"}
 
@@ -32,6 +33,11 @@ class Edition(Base):
     summary: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)
     previous_digest: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     digest: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
+    # Which fields the digest covers (marketplace.editions.digest); editions
+    # published before version 2 keep version 1 and verify as they were.
+    digest_version: orm.Mapped[int] = orm.mapped_column(
+        default=DIGEST_VERSION, server_default="1"
+    )
 
     @property
     def label(self) -> str:
@@ -53,6 +59,24 @@ class EditionItem(Base):
     position: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     item_id: orm.Mapped[int]
     payload: orm.Mapped[str] = orm.mapped_column(sa.Text)
+
+
+class EditionHead(Base):
+    """The latest edition of a list, signed with a key kept outside the database.
+
+    The digest chain shows any change to an edition or its predecessors, but not
+    the loss of the latest editions, nor a chain rewritten from some point on with
+    fresh digests. The signed head does: it names the last digest and how many
+    editions the chain holds, and nobody without the key can sign another.
+    """
+
+    __tablename__ = "edition_heads"
+
+    list_kind: orm.Mapped[str] = orm.mapped_column(sa.String(20), primary_key=True)
+    digest: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    edition_count: orm.Mapped[int]
+    signature: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    signed_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
 
 
 class EditionFile(Base):

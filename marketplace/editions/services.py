@@ -8,6 +8,8 @@ sequence) and (list, period) are the last line of defence.
 """
 
 import hashlib
+import hmac
+import json
 import tempfile
 import zlib
 from collections import Counter
@@ -23,12 +25,14 @@ from marketplace import audit
 from marketplace.capabilities.models import Capability
 from marketplace.capabilities.schemas import capability_to_json
 from marketplace.editions.digest import (
+    DIGEST_VERSION,
     GENESIS,
     canonical,
     digest_header,
     edition_digest,
+    head_signature,
 )
-from marketplace.editions.models import LISTS, Edition, EditionItem
+from marketplace.editions.models import LISTS, Edition, EditionHead, EditionItem
 from marketplace.errors import Invalid, NotFound
 from marketplace.scenes.models import Scene
 from marketplace.scenes.schemas import scene_to_json
@@ -231,20 +235,14 @@ def publish_edition(
     ) + 1
     previous_digest = previous.digest if previous else GENESIS
     tally = _Tally(previous_hashes)
-    # Items pass through once: hashed, counted and spooled to a temporary file, so
-    # memory stays flat however large the list.
+    # Items are read once: counted and spooled to a temporary file, so memory stays
+    # flat however large the list. The header (which holds the count and summary)
+    # comes first in the digest, so the spool is hashed once the tally is done.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-
-        def lines() -> Iterator[str]:
-            for payload in current_items(session, list_kind, now):
-                line = canonical(payload)
-                tally.add(payload, line)
-                spool.write(f"{payload['id']}\t{line}\n")
-                yield line
-
-        digest = edition_digest(
-            previous_digest, digest_header(list_kind, year, sequence, now), lines()
-        )
+        for payload in current_items(session, list_kind, now):
+            line = canonical(payload)
+            tally.add(payload, line)
+            spool.write(f"{payload['id']}\t{line}\n")
         edition = Edition(
             list_kind=list_kind,
             year=year,
@@ -255,12 +253,22 @@ def publish_edition(
             item_count=tally.count,
             summary=tally.summary(),
             previous_digest=previous_digest,
-            digest=digest,
+            digest_version=DIGEST_VERSION,
+        )
+
+        def spooled_lines() -> Iterator[str]:
+            spool.seek(0)
+            for row in spool:
+                yield row.rstrip("\n").split("\t", 1)[1]
+
+        edition.digest = edition_digest(
+            previous_digest, digest_header(edition), spooled_lines()
         )
         session.add(edition)
         session.flush()
         spool.seek(0)
         _insert_items(session, edition.id, spool)
+    sign_head(session, edition, now=now)
     audit.record(
         session,
         actor,
@@ -325,43 +333,186 @@ def edition_payloads(session: orm.Session, edition: Edition) -> sa.ScalarResult[
     )
 
 
+def _signing_key(session: orm.Session) -> bytes:
+    """The chain-head key, carried by the app's sessions (see marketplace.db)."""
+    key = session.info.get("edition_key")
+    if not key:
+        raise RuntimeError(
+            "no key to sign edition chain heads: set SECRET_KEY or "
+            "MARKETPLACE_EDITIONS_KEY"
+        )
+    return bytes(key)
+
+
+def sign_head(session: orm.Session, edition: Edition, *, now: datetime) -> None:
+    """Record `edition` as its list's signed head, in the publishing transaction."""
+    count = session.scalar(
+        sa.select(sa.func.count()).where(Edition.list_kind == edition.list_kind)
+    )
+    head = session.get(EditionHead, edition.list_kind)
+    if head is None:
+        head = EditionHead(list_kind=edition.list_kind)
+        session.add(head)
+    head.digest = edition.digest
+    head.edition_count = int(count or 0)
+    head.signature = head_signature(
+        _signing_key(session), edition.list_kind, edition.digest, head.edition_count
+    )
+    head.signed_at = now
+
+
+def sign_missing_heads(session: orm.Session, *, now: datetime) -> list[str]:
+    """Sign the head of every list that has editions but no signed head yet (those
+    published before heads were signed); returns the lists signed."""
+    signed = []
+    for list_kind in LISTS:
+        latest = latest_edition(session, list_kind)
+        if latest is not None and session.get(EditionHead, list_kind) is None:
+            sign_head(session, latest, now=now)
+            signed.append(list_kind)
+    return signed
+
+
 @dataclass
 class ChainCheck:
     checked: int
     first_bad: Edition | None = None
     reason: str = ""
+    list_kind: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.first_bad is None
+        return not self.reason
 
 
 def verify_chain(session: orm.Session) -> ChainCheck:
-    """Recompute every digest from the stored items; name the first that differs."""
+    """Recompute every digest from the stored rows, check what each edition says
+    about itself against its items, and check each list's signed head; name the
+    first edition that differs."""
     checked = 0
     for list_kind in LISTS:
-        expected_previous = GENESIS
-        editions = session.scalars(
-            sa.select(Edition)
-            .where(Edition.list_kind == list_kind)
-            .order_by(Edition.published_at, Edition.id)
-        )
-        for edition in editions:
-            checked += 1
-            header = digest_header(
-                edition.list_kind,
-                edition.year,
-                edition.sequence,
-                edition.published_at,
-            )
-            digest = edition_digest(
-                edition.previous_digest, header, edition_payloads(session, edition)
-            )
-            if edition.previous_digest != expected_previous:
-                return ChainCheck(checked, edition, "与上一期的摘要链接不一致")
-            if digest != edition.digest:
-                return ChainCheck(
-                    checked, edition, "内容与摘要不符，存储的条目被改动过"
-                )
-            expected_previous = edition.digest
+        check = _verify_list(session, list_kind)
+        checked += check.checked
+        if not check.ok:
+            check.checked = checked
+            return check
     return ChainCheck(checked)
+
+
+def _verify_list(session: orm.Session, list_kind: str) -> ChainCheck:
+    expected_previous = GENESIS
+    previous_hashes: dict[int, str] = {}
+    checked = 0
+    latest: Edition | None = None
+    newest_version = 1
+    editions = session.scalars(
+        sa.select(Edition)
+        .where(Edition.list_kind == list_kind)
+        .order_by(Edition.published_at, Edition.id)
+    ).all()
+    for edition in editions:
+        checked += 1
+        if edition.previous_digest != expected_previous:
+            reason = "与上一期的摘要链接不一致"
+        elif edition.digest_version not in (1, DIGEST_VERSION):
+            reason = f"摘要版本 {edition.digest_version} 未知"
+        elif edition.digest_version < newest_version:
+            reason = "摘要版本被改动过（改回了旧版）"
+        else:
+            reason, previous_hashes = _verify_edition(session, edition, previous_hashes)
+        if reason:
+            return ChainCheck(checked, edition, reason, list_kind)
+        newest_version = edition.digest_version
+        expected_previous = edition.digest
+        latest = edition
+    return _verify_head(session, list_kind, latest, checked)
+
+
+def _verify_edition(
+    session: orm.Session, edition: Edition, previous_hashes: dict[int, str]
+) -> tuple[str, dict[int, str]]:
+    """What is wrong with one edition ("" if nothing), and its items' hashes.
+
+    Besides the digest, the stored count, summary and item ids must be what the
+    stored items give, as publication computed them: editions of digest version 1
+    are checked this way too, though their digest does not cover those fields.
+    """
+    tally = _Tally(previous_hashes)
+    hashes: dict[int, str] = {}
+    mismatched: list[int] = []
+
+    def lines() -> Iterator[str]:
+        rows = session.execute(
+            sa.select(EditionItem.item_id, EditionItem.payload)
+            .where(EditionItem.edition_id == edition.id)
+            .order_by(EditionItem.position)
+            .execution_options(yield_per=500)
+        )
+        for item_id, line in rows:
+            payload = json.loads(line)
+            if payload.get("id") != item_id:
+                mismatched.append(item_id)
+            tally.add(payload, line)
+            hashes[item_id] = _hash(line)
+            yield line
+
+    header = digest_header(edition)
+    if edition_digest(edition.previous_digest, header, lines()) != edition.digest:
+        return "内容与摘要不符，存储的条目或期次信息被改动过", hashes
+    if mismatched:
+        return f"条目编号与条目内容不符（编号 {mismatched[0]}），被改动过", hashes
+    if tally.count != edition.item_count:
+        return (
+            f"记录的条目数 {edition.item_count} 与存储的 {tally.count} 条不符",
+            hashes,
+        )
+    if tally.summary() != edition.summary:
+        return "新增、变更、撤下或分类统计与存储的条目不符，被改动过", hashes
+    return "", hashes
+
+
+def _verify_head(
+    session: orm.Session, list_kind: str, latest: Edition | None, count: int
+) -> ChainCheck:
+    head = session.get(EditionHead, list_kind)
+    if head is None:
+        if latest is None:
+            return ChainCheck(count)
+        return ChainCheck(
+            count,
+            latest,
+            "所在清单的链头未签名（升级后请运行 flask --app wsgi migrate）",
+            list_kind,
+        )
+    expected = head_signature(
+        _signing_key(session), list_kind, head.digest, head.edition_count
+    )
+    if not hmac.compare_digest(expected, head.signature):
+        return ChainCheck(
+            count,
+            latest,
+            "所在清单的链头签名无效：链头记录被改动，或签名密钥"
+            "（MARKETPLACE_EDITIONS_KEY，未设时为 SECRET_KEY）已更换",
+            list_kind,
+        )
+    if latest is not None and (head.digest, head.edition_count) == (
+        latest.digest,
+        count,
+    ):
+        return ChainCheck(count)
+    if head.edition_count > count:
+        where = "之后" if latest is not None else ""
+        return ChainCheck(
+            count,
+            latest,
+            f"{where}的 {head.edition_count - count} 期已被删除"
+            f"（签名的链头共 {head.edition_count} 期，最新一期摘要 {head.digest}）",
+            list_kind,
+        )
+    return ChainCheck(
+        count,
+        latest,
+        f"与签名的链头不符（签名的链头共 {head.edition_count} 期，"
+        f"最新一期摘要 {head.digest}）：其后的期次不是本平台发布的，或链被改写",
+        list_kind,
+    )

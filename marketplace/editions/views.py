@@ -1,6 +1,7 @@
 """Public pages of the editions, their downloads and Atom feed; the jobs page."""
 
 import json
+import logging
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -34,11 +35,12 @@ from marketplace.editions.services import (
     get_edition,
     list_editions,
 )
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import DomainError, NotFound, Unavailable
 from marketplace.jobs import last_runs, recent_runs
 from marketplace.policy import PUBLIC, access, require
 from marketplace.scheduler import JOBS, job_next_run
 
+log = logging.getLogger(__name__)
 bp = Blueprint("editions_pages", __name__, url_prefix="/editions")
 admin_bp = Blueprint("jobs_pages", __name__, url_prefix="/admin")
 
@@ -51,18 +53,43 @@ def recorded_files(edition: Edition) -> dict[str, EditionFile]:
 
 
 def send_edition_file(edition_id: int, fmt: str) -> Response:
-    """Serve the stored file (writing it first if a crash left it missing)."""
+    """Serve an edition's own file: written first if a crash left it missing, written
+    again if it is lost or not the recorded one, refused (503) if it cannot be."""
     if fmt not in files.FORMATS:
         raise NotFound("不支持的下载格式", code="format_not_found")
-    edition = get_edition(get_session(), edition_id)
-    path = files.file_path(editions_directory(current_app), edition, fmt)
-    if not path.exists() or fmt not in recorded_files(edition):
-        write_files(current_app._get_current_object(), edition.id)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    session = get_session()
+    edition = get_edition(session, edition_id)
+    directory = editions_directory(app)
+    path = files.file_path(directory, edition, fmt)
+    recorded = recorded_files(edition).get(fmt)
+    if recorded is None:
+        write_files(app, edition.id)
+        # The files were recorded in a transaction of their own: look again.
+        session.rollback()
+        recorded = recorded_files(edition).get(fmt)
+    stream = files.open_verified(path, recorded) if recorded else None
+    if (
+        stream is None
+        and recorded is not None
+        and files.restore_file(session, edition, fmt, directory, recorded.sha256)
+    ):
+        stream = files.open_verified(path, recorded)
+    if stream is None:
+        log.error(
+            "edition %s: %s is not the file recorded at publication", edition.id, path
+        )
+        raise Unavailable(
+            f"{edition.list_label}{edition.label}的{files.FORMATS[fmt]}文件"
+            "与发布时记录的 SHA-256 不符，暂停下载，已通知管理员核查。",
+            code="edition_file_mismatch",
+        )
     return send_file(
-        path,
+        stream,
         mimetype=files.MEDIA_TYPES[fmt],
         as_attachment=True,
         download_name=files.download_name(edition, fmt),
+        etag=recorded.sha256 if recorded else False,
         max_age=3600,
     )
 
@@ -98,6 +125,18 @@ def download(edition_id: int, fmt: str) -> Response:
     return send_edition_file(edition_id, fmt)
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute link under MARKETPLACE_BASE_URL.
+
+    Never from the request's Host (or X-Forwarded-Host): a feed reader or a cache
+    would keep whatever host an attacker sent, and an Atom id must not change.
+    """
+    path = url_for(endpoint, **values)
+    if request.script_root and path.startswith(request.script_root):
+        path = path[len(request.script_root) :]
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
 @bp.get("/feed.atom")
 @access(PUBLIC)
 def feed() -> Response:
@@ -106,7 +145,7 @@ def feed() -> Response:
     updated = editions[0].published_at if editions else utcnow()
     entries = []
     for edition in editions:
-        link = url_for("editions_pages.detail", edition_id=edition.id, _external=True)
+        link = public_url("editions_pages.detail", edition_id=edition.id)
         title = escape(f"{edition.list_label} {edition.label}")
         summary = escape(
             f"共 {edition.item_count} 条；新增 "
@@ -125,8 +164,8 @@ def feed() -> Response:
         '<?xml version="1.0" encoding="utf-8"?>'
         '<feed xmlns="http://www.w3.org/2005/Atom">'
         "<title>无锡场景创新清单发布</title>"
-        f"<id>{escape(url_for('editions_pages.index', _external=True))}</id>"
-        f'<link rel="self" href="{escape(request.url)}"/>'
+        f"<id>{escape(public_url('editions_pages.index'))}</id>"
+        f'<link rel="self" href="{escape(public_url("editions_pages.feed"))}"/>'
         f"<updated>{updated.isoformat()}</updated>"
         "<author><name>无锡市场景创新促进中心</name></author>"
         + "".join(entries)

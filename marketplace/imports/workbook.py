@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from marketplace import spreadsheets
 from marketplace.errors import Invalid, TooLarge
 from marketplace.items.fields import Field
 from marketplace.taxonomy import Taxonomy
@@ -158,7 +159,8 @@ def build_template(fields: tuple[Field, ...], taxonomy: Taxonomy, title: str) ->
     sheet = workbook.active
     sheet.title = title
     headers = [ORGANIZATION_HEADER] + [header_of(f) for f in fields]
-    sheet.append(headers)
+    for column, header in enumerate(headers, start=1):
+        spreadsheets.set_value(sheet.cell(row=1, column=column), header)
     sheet.freeze_panes = "A2"
     options = workbook.create_sheet("选项")
     option_column = 1
@@ -171,9 +173,10 @@ def build_template(fields: tuple[Field, ...], taxonomy: Taxonomy, title: str) ->
             continue
         names = taxonomy.names(field.vocabulary)
         option_letter = get_column_letter(option_column)
-        options.cell(row=1, column=option_column, value=field.label)
+        # Taxonomy names are editable data: written as text, never as formulas.
+        spreadsheets.set_value(options.cell(row=1, column=option_column), field.label)
         for offset, name in enumerate(names, start=2):
-            options.cell(row=offset, column=option_column, value=name)
+            spreadsheets.set_value(options.cell(row=offset, column=option_column), name)
         validation = DataValidation(
             type="list",
             allow_blank=not field.required,
@@ -188,14 +191,17 @@ def build_template(fields: tuple[Field, ...], taxonomy: Taxonomy, title: str) ->
     sheet.column_dimensions["A"].width = 30
     options.sheet_state = "hidden"
     notes = workbook.create_sheet("填写说明")
-    for line in (
-        "每行一条；第1行是表头，请勿修改。",
-        "发布单位须与平台中登记的单位全称一致。",
-        "带下拉框的列请从列表中选择；多个取值用顿号（、）分隔。",
-        "金额以元为单位，不带逗号；留空表示面议。日期格式为 YYYY-MM-DD。",
-        "请勿使用公式；单个文件不超过5 MB、5000行。",
+    for number, line in enumerate(
+        (
+            "每行一条；第1行是表头，请勿修改。",
+            "发布单位须与平台中登记的单位全称一致。",
+            "带下拉框的列请从列表中选择；多个取值用顿号（、）分隔。",
+            "金额以元为单位，不带逗号；留空表示面议。日期格式为 YYYY-MM-DD。",
+            "请勿使用公式；单个文件不超过5 MB、5000行。",
+        ),
+        start=1,
     ):
-        notes.append([line])
+        spreadsheets.set_value(notes.cell(row=number, column=1), line)
     notes.column_dimensions["A"].width = 80
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -1,6 +1,5 @@
 """Pages: center marks on proposed pairings, and the marks as labelled data."""
 
-import csv
 import io
 import json
 from typing import Any
@@ -17,21 +16,14 @@ from flask import (
 
 from marketplace.accounts.auth import current_actor
 from marketplace.db import get_session, utcnow
-from marketplace.editions.exports import is_formula_like
 from marketplace.errors import DomainError, Invalid
 from marketplace.matches import services, synonyms
 from marketplace.policy import access
+from marketplace.spreadsheets import CsvWriter
 from marketplace.views import failed
 from matching.synonyms import read_synonym_groups
 
 bp = Blueprint("matches_pages", __name__, url_prefix="/matches")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and is_formula_like(value):
-        return "'" + value
-    return value
 
 
 @bp.post("/mark")
@@ -87,10 +79,9 @@ def feedback_csv() -> Response:
         "scene_description",
         "capability_description",
     ]
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for record in records:
-        writer.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
+    writer = CsvWriter(buffer)
+    writer.writerow(columns)
+    writer.writerows([record.get(c) for c in columns] for record in records)
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",

@@ -28,7 +28,7 @@ from marketplace.editions import jobs, schedule, services
 url, directory, now, crash_after = sys.argv[1:5]
 app = Flask("publisher")
 app.config.update(DATABASE_URL=url, MARKETPLACE_TIMEZONE="Asia/Shanghai",
-                  EDITIONS_DIRECTORY=directory)
+                  EDITIONS_DIRECTORY=directory, SECRET_KEY="test-secret")
 db.init_app(app)
 
 def killed_after(module, name):

@@ -86,6 +86,9 @@ def test_the_database_refuses_to_change_a_published_edition(db, make_scene):
         "DELETE FROM edition_items",
         f"UPDATE editions SET item_count = 99 WHERE id = {edition.id}",
         "DELETE FROM editions",
+        "INSERT INTO edition_items (edition_id, position, item_id, payload) "
+        f"SELECT edition_id, 1, item_id, payload FROM edition_items "
+        f"WHERE edition_id = {edition.id}",
     ):
         with pytest.raises(sa.exc.DatabaseError):
             db.execute(sa.text(statement))
@@ -94,7 +97,7 @@ def test_the_database_refuses_to_change_a_published_edition(db, make_scene):
 
 
 def test_verify_editions_names_the_edition_whose_items_were_altered(
-    app, db, make_scene
+    app, db, make_scene, drop_edition_triggers
 ):
     make_scene()
     publish(db)
@@ -103,10 +106,7 @@ def test_verify_editions_names_the_edition_whose_items_were_altered(
     publish(db)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["verify-editions"]).exit_code == 0
-    if db.get_bind().dialect.name == "sqlite":
-        db.execute(sa.text("DROP TRIGGER edition_items_no_update"))
-    else:
-        db.execute(sa.text("DROP TRIGGER edition_items_immutable ON edition_items"))
+    drop_edition_triggers(db)
     db.execute(
         sa.text(
             "UPDATE edition_items SET payload = replace(payload, '第二期', "
@@ -139,12 +139,11 @@ def recomputed_digest(edition: dict) -> str:
         )
 
     hasher = hashlib.sha256(edition["previous_digest"].encode() + b"\n")
-    hasher.update(
-        canonical(
-            {k: edition[k] for k in ("year", "sequence", "published_at")}
-            | {"list": edition["list"]}
-        ).encode()
-    )
+    covered = ["list", "year", "sequence", "published_at"]
+    if edition.get("digest_version", 1) >= 2:
+        covered += ["digest_version", "published_by", "item_count", "summary"]
+        covered += ["period"]
+    hasher.update(canonical({k: edition[k] for k in covered}).encode())
     for item in edition["items"]:
         hasher.update(b"\n" + canonical(item).encode())
     return hasher.hexdigest()
@@ -196,6 +195,25 @@ def test_atom_feed_announces_editions(client, db, make_scene):
     feed = client.get("/editions/feed.atom")
     assert feed.mimetype == "application/atom+xml"
     assert f"urn:sha256:{edition.digest}" in feed.get_data(as_text=True)
+
+
+def test_atom_feed_links_come_from_the_base_url_never_from_the_host_header(
+    app, client, db, make_scene
+):
+    app.config["BASE_URL"] = "https://changjing.wuxi.example/"
+    make_scene()
+    edition = publish(db)
+    feed = client.get(
+        "/editions/feed.atom",
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    ).get_data(as_text=True)
+    assert "evil.example" not in feed
+    assert (
+        '<link rel="self" href="https://changjing.wuxi.example/editions/feed.atom"/>'
+        in feed
+    )
+    assert "<id>https://changjing.wuxi.example/editions</id>" in feed
+    assert f'href="https://changjing.wuxi.example/editions/{edition.id}"' in feed
 
 
 def test_scheduled_tick_publishes_a_due_period_once(

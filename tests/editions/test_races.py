@@ -17,7 +17,7 @@ from marketplace.editions import jobs, schedule
 url, mode, now, directory = sys.argv[1:5]
 app = Flask("racer")
 app.config.update(DATABASE_URL=url, MARKETPLACE_TIMEZONE="Asia/Shanghai",
-                  EDITIONS_DIRECTORY=directory)
+                  EDITIONS_DIRECTORY=directory, SECRET_KEY="test-secret")
 db.init_app(app)
 moment = datetime.fromisoformat(now)
 """
