@@ -96,7 +96,12 @@ def handle_http_error(error: HTTPException) -> Any:
     status = error.code or 500
     code = (error.name or "error").lower().replace(" ", "_")
     message = HTTP_MESSAGES.get(status, error.description or "请求有误")
-    return error_response(status, code, message)
+    body, status, headers = error_response(status, code, message)
+    # werkzeug's own headers (Allow on 405) belong to the answer; its HTML does not.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            headers[name] = value
+    return body, status, headers
 
 
 def _forget_session_objects() -> None:

@@ -28,14 +28,16 @@ def json_body() -> dict[str, Any]:
 
 
 def positive_int_arg(name: str, default: int, upper: int | None = None) -> int:
-    """A query parameter that must be a positive integer (capped at `upper`), or a
-    clear 422 naming it."""
+    """A query parameter that must be a positive integer of at most `upper`, or a
+    clear 422 naming it (the document states the same bounds)."""
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise Invalid("查询参数有误", fields={name: "应为正整数"})
-    return int(raw) if upper is None else min(int(raw), upper)
+    if upper is not None and int(raw) > upper:
+        raise Invalid("查询参数有误", fields={name: f"应为1到{upper}之间的整数"})
+    return int(raw)
 
 
 def page_json(page: Any, items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -6,13 +6,16 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from marketplace.capabilities.services import CAPABILITIES
+from marketplace.db import get_session
 from marketplace.items.services import MAX_PER_PAGE, ItemKind
 from marketplace.items.workflow import STATUSES
 from marketplace.notifications.schemas import openapi_paths as notification_paths
+from marketplace.organizations import api as organizations_api
 from marketplace.organizations.services import ORGANIZATION_FIELDS
 from marketplace.policy import PUBLIC, access
 from marketplace.scenes.services import SCENES
-from marketplace.taxonomy import VOCABULARIES
+from marketplace.search import MAX_QUERY_LENGTH
+from marketplace.taxonomy import VOCABULARIES, Taxonomy, get_taxonomy
 
 bp = Blueprint("openapi", __name__)
 
@@ -43,10 +46,13 @@ def _errors(*codes: str) -> dict[str, Any]:
     }
 
 
-def _input_schema(fields: tuple[Any, ...], *, required: bool) -> dict[str, Any]:
+def _input_schema(
+    fields: tuple[Any, ...], taxonomy: Taxonomy | None, *, required: bool
+) -> dict[str, Any]:
+    """A request body: the field declarations the server validates with."""
     schema: dict[str, Any] = {
         "type": "object",
-        "properties": {f.name: f.openapi() for f in fields},
+        "properties": {f.name: f.openapi(taxonomy) for f in fields},
     }
     names = [f.name for f in fields if f.required and f.kind != "bool"]
     if required and names:
@@ -54,8 +60,8 @@ def _input_schema(fields: tuple[Any, ...], *, required: bool) -> dict[str, Any]:
     return schema
 
 
-def _item_schema(kind: ItemKind) -> dict[str, Any]:
-    properties = {f.name: f.openapi() for f in kind.fields}
+def _item_schema(kind: ItemKind, taxonomy: Taxonomy | None) -> dict[str, Any]:
+    properties = {f.name: f.openapi(taxonomy, output=True) for f in kind.fields}
     properties.update(
         id={"type": "integer"},
         status={"type": "string", "enum": list(STATUSES[kind.name])},
@@ -75,7 +81,16 @@ def _item_schema(kind: ItemKind) -> dict[str, Any]:
     return {"type": "object", "properties": properties}
 
 
-def _item_paths(kind: ItemKind, schema_name: str) -> dict[str, Any]:
+def _query_schema(field: Any, taxonomy: Taxonomy | None) -> dict[str, Any]:
+    """A filter in the query string: the field's values, none of them required."""
+    schema = field.openapi(taxonomy, output=True)
+    schema.pop("nullable", None)
+    return schema
+
+
+def _item_paths(
+    kind: ItemKind, schema_name: str, taxonomy: Taxonomy | None
+) -> dict[str, Any]:
     base = f"/api/v1/{kind.plural}"
     item_id = {
         "name": "id",
@@ -87,7 +102,7 @@ def _item_paths(kind: ItemKind, schema_name: str) -> dict[str, Any]:
         {
             "name": "q",
             "in": "query",
-            "schema": {"type": "string", "maxLength": 200},
+            "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
             "description": "中文全文检索（标题与描述），包含全部词语的条目排在前面",
         },
         {
@@ -123,7 +138,7 @@ def _item_paths(kind: ItemKind, schema_name: str) -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         },
     ] + [
-        {"name": f.name, "in": "query", "schema": f.openapi()}
+        {"name": f.name, "in": "query", "schema": _query_schema(f, taxonomy)}
         for f in kind.filter_fields
     ]
     page_schema = {
@@ -460,12 +475,13 @@ def _edition_paths() -> dict[str, Any]:
     }
 
 
-def build_document() -> dict[str, Any]:
+def build_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
+    """The document; with `taxonomy`, enumerated fields list its current names."""
     organization = {
         "type": "object",
         "properties": {
             "id": {"type": "integer"},
-            **{f.name: f.openapi() for f in ORGANIZATION_FIELDS},
+            **{f.name: f.openapi(taxonomy, output=True) for f in ORGANIZATION_FIELDS},
         },
     }
     organization_page = {
@@ -559,8 +575,34 @@ def build_document() -> dict[str, Any]:
                 "summary": "列出单位",
                 "security": [],
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("q", "kind", "district", "page", "per_page")
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "schema": {
+                            "type": "string",
+                            "maxLength": organizations_api.MAX_QUERY_LENGTH,
+                        },
+                    },
+                    {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                    {"name": "district", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": organizations_api.MAX_PAGE,
+                        },
+                    },
+                    {
+                        "name": "per_page",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": organizations_api.MAX_PER_PAGE,
+                        },
+                    },
                 ],
                 "responses": {
                     "200": {"description": "一页单位", **_json(organization_page)},
@@ -574,7 +616,9 @@ def build_document() -> dict[str, Any]:
                 "确认不是同一单位后加 allow_similar=1 再提交",
                 "security": secured,
                 "parameters": [allow_similar],
-                "requestBody": _json(_input_schema(ORGANIZATION_FIELDS, required=True)),
+                "requestBody": _json(
+                    _input_schema(ORGANIZATION_FIELDS, taxonomy, required=True)
+                ),
                 "responses": {
                     "201": {"description": "单位", **_json(_ref("Organization"))},
                     **_errors("400", "401", "403", "409", "415", "422"),
@@ -596,7 +640,7 @@ def build_document() -> dict[str, Any]:
                 "security": secured,
                 "parameters": [allow_similar],
                 "requestBody": _json(
-                    _input_schema(ORGANIZATION_FIELDS, required=False)
+                    _input_schema(ORGANIZATION_FIELDS, taxonomy, required=False)
                 ),
                 "responses": {
                     "200": {"description": "单位", **_json(_ref("Organization"))},
@@ -605,15 +649,15 @@ def build_document() -> dict[str, Any]:
             },
         },
     }
-    paths.update(_item_paths(SCENES, "Scene"))
-    paths.update(_item_paths(CAPABILITIES, "Capability"))
+    paths.update(_item_paths(SCENES, "Scene", taxonomy))
+    paths.update(_item_paths(CAPABILITIES, "Capability", taxonomy))
     paths.update(_match_paths())
     paths.update(_edition_paths())
-    paths.update(notification_paths())
+    paths.update(notification_paths(taxonomy))
     # Imported here: the events module builds its paths with this module's helpers.
     from marketplace.events.openapi import event_paths
 
-    paths.update(event_paths())
+    paths.update(event_paths(taxonomy))
     paths["/api/v1/capabilities/{id}/renew"] = {
         "parameters": [org_id],
         "post": {
@@ -625,7 +669,7 @@ def build_document() -> dict[str, Any]:
             },
         },
     }
-    taxonomy = {
+    taxonomy_schema = {
         "type": "object",
         "properties": {
             name: {"type": "array", "title": label}
@@ -665,14 +709,18 @@ def build_document() -> dict[str, Any]:
                         "comment": {"type": "string"},
                     },
                 },
-                "Taxonomy": taxonomy,
+                "Taxonomy": taxonomy_schema,
                 "Organization": organization,
-                "Scene": _item_schema(SCENES),
-                "SceneInput": _input_schema(SCENES.fields, required=True),
-                "ScenePatch": _input_schema(SCENES.fields, required=False),
-                "Capability": _item_schema(CAPABILITIES),
-                "CapabilityInput": _input_schema(CAPABILITIES.fields, required=True),
-                "CapabilityPatch": _input_schema(CAPABILITIES.fields, required=False),
+                "Scene": _item_schema(SCENES, taxonomy),
+                "SceneInput": _input_schema(SCENES.fields, taxonomy, required=True),
+                "ScenePatch": _input_schema(SCENES.fields, taxonomy, required=False),
+                "Capability": _item_schema(CAPABILITIES, taxonomy),
+                "CapabilityInput": _input_schema(
+                    CAPABILITIES.fields, taxonomy, required=True
+                ),
+                "CapabilityPatch": _input_schema(
+                    CAPABILITIES.fields, taxonomy, required=False
+                ),
             },
         },
     }
@@ -681,4 +729,5 @@ def build_document() -> dict[str, Any]:
 @bp.get("/api/openapi.json")
 @access(PUBLIC)
 def document() -> object:
-    return jsonify(build_document())
+    # Built per request: the taxonomy is edited by the admin, and the enums follow.
+    return jsonify(build_document(get_taxonomy(get_session())))

@@ -5,6 +5,7 @@ from typing import Any
 from marketplace.api.openapi import _errors, _json
 from marketplace.events.models import OUTCOMES
 from marketplace.events.services import EVENT_FIELDS, NUMBER_RULES
+from marketplace.taxonomy import Taxonomy
 
 SECURED = [{"bearer": []}]
 WINDOWS = {
@@ -31,8 +32,8 @@ def _id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _event_input() -> dict[str, Any]:
-    properties = {f.name: f.openapi() for f in EVENT_FIELDS}
+def _event_input(taxonomy: Taxonomy | None) -> dict[str, Any]:
+    properties = {f.name: f.openapi(taxonomy) for f in EVENT_FIELDS}
     for rule in NUMBER_RULES:
         properties[rule.name] = {
             "type": "integer" if rule.integer else "number",
@@ -72,8 +73,8 @@ def _operation(
     return operation
 
 
-def event_paths() -> dict[str, Any]:
-    event_input = _event_input()
+def event_paths(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
+    event_input = _event_input(taxonomy)
     schedule = {
         "type": "object",
         "properties": {

@@ -33,26 +33,43 @@ class Field:
     vocabulary: str | None = None
     help: str = ""
 
-    def openapi(self) -> dict[str, Any]:
-        """This field as an OpenAPI schema property."""
+    def openapi(
+        self, taxonomy: Taxonomy | None = None, *, output: bool = False
+    ) -> dict[str, Any]:
+        """This field as an OpenAPI schema property.
+
+        With `taxonomy`, choices carry the current names as an `enum`, so the
+        document refuses what the server refuses. With `output`, the schema is that
+        of the value returned: an optional field comes back as null when empty.
+        """
         schema: dict[str, Any]
+        names = taxonomy.names(self.vocabulary) if taxonomy and self.vocabulary else []
         if self.kind in ("text", "phone", "email"):
             schema = {"type": "string"}
             if self.max_length:
                 schema["maxLength"] = self.max_length
-            if self.min_length:
-                schema["minLength"] = self.min_length
+            if self.min_length or (self.required and not output):
+                schema["minLength"] = max(self.min_length, 1)
+            if self.kind != "text":
+                pattern = PHONE_PATTERN if self.kind == "phone" else EMAIL_PATTERN
+                schema["pattern"] = pattern.pattern
         elif self.kind == "choice":
             schema = {
                 "type": "string",
                 "description": f"取值见 taxonomy.{self.vocabulary}",
             }
+            if names:
+                schema["enum"] = names
         elif self.kind == "choices":
             schema = {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": {"type": "string", **({"enum": names} if names else {})},
                 "description": f"取值见 taxonomy.{self.vocabulary}",
             }
+            if self.max_length:
+                schema["maxItems"] = self.max_length
+            if self.required and not output:
+                schema["minItems"] = 1
         elif self.kind == "money":
             schema = {
                 "type": "string",
@@ -64,6 +81,8 @@ class Field:
             schema = {"type": "string", "format": "date"}
         else:
             schema = {"type": "boolean"}
+        if output and not self.required and self.kind != "bool":
+            schema["nullable"] = True
         schema["title"] = self.label
         if self.help:
             schema["description"] = self.help

@@ -421,7 +421,11 @@ def parse_item_query(kind: ItemKind, args: Any, taxonomy: Taxonomy) -> ItemQuery
         return value
 
     page = integer("page", 1)
-    per_page = min(integer("per_page", 20), MAX_PER_PAGE)
+    per_page = integer("per_page", 20)
+    if per_page > MAX_PER_PAGE:
+        # Refused, not clamped: the document says at most MAX_PER_PAGE, and a
+        # client asking for more should learn that rather than miss rows.
+        problems["per_page"] = f"应为1到{MAX_PER_PAGE}之间的整数"
     status = args.get("status") or None
     if status is not None and status not in workflow.STATUSES[kind.name]:
         problems["status"] = "可选：" + "、".join(workflow.STATUSES[kind.name])

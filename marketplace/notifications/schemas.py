@@ -12,6 +12,7 @@ from marketplace.notifications.models import (
     SavedSearch,
 )
 from marketplace.search import MAX_QUERY_LENGTH
+from marketplace.taxonomy import Taxonomy
 
 # Stricter than the contact-e-mail rule: the address goes into a To: header, so
 # only plain ASCII addresses (no display names, quotes, commas or line breaks).
@@ -85,7 +86,7 @@ def _errors(*codes: str) -> dict[str, Any]:
     return {code: {"description": reasons[code], **_json(error)} for code in codes}
 
 
-def openapi_paths() -> dict[str, Any]:
+def openapi_paths(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
     """The notification paths of the OpenAPI document."""
     notice = {
         "type": "object",
@@ -107,7 +108,7 @@ def openapi_paths() -> dict[str, Any]:
         "properties": {
             "id": {"type": "integer"},
             "list": {"type": "string", "enum": list(LISTS)},
-            **{f.name: f.openapi() for f in SAVED_SEARCH_FIELDS},
+            **{f.name: f.openapi(taxonomy, output=True) for f in SAVED_SEARCH_FIELDS},
             "created_at": {"type": "string", "format": "date-time"},
             "checked_until": {
                 "type": "string",
@@ -122,7 +123,7 @@ def openapi_paths() -> dict[str, Any]:
         "description": "关键词、领域、板块至少填一项；匹配规则与列表页搜索相同",
         "properties": {
             "list": {"type": "string", "enum": list(LISTS)},
-            **{f.name: f.openapi() for f in SAVED_SEARCH_FIELDS},
+            **{f.name: f.openapi(taxonomy) for f in SAVED_SEARCH_FIELDS},
         },
     }
     secured = [{"bearer": []}]

@@ -5,20 +5,30 @@ from flask import Blueprint, jsonify, request
 from marketplace.accounts.auth import current_actor
 from marketplace.api import json_body, positive_int_arg
 from marketplace.db import get_session, utcnow
+from marketplace.errors import Invalid
 from marketplace.organizations import services
 from marketplace.policy import PUBLIC, access
 
 bp = Blueprint("organizations", __name__, url_prefix="/organizations")
+# The bounds of the list's query string, stated the same in the OpenAPI document.
+MAX_PAGE = 10**6
+MAX_PER_PAGE = 100
+MAX_QUERY_LENGTH = 100
 
 
 @bp.get("")
 @access(PUBLIC)
 def index() -> Any:
-    page = positive_int_arg("page", 1, 10**6)
-    per_page = positive_int_arg("per_page", 50, 100)
+    page = positive_int_arg("page", 1, MAX_PAGE)
+    per_page = positive_int_arg("per_page", 50, MAX_PER_PAGE)
+    q = request.args.get("q", "")
+    if len(q) > MAX_QUERY_LENGTH:
+        raise Invalid(
+            "查询参数有误", fields={"q": f"搜索词不能超过{MAX_QUERY_LENGTH}个字符"}
+        )
     rows, total = services.list_organizations(
         get_session(),
-        q=request.args.get("q", "")[:100],
+        q=q,
         kind=request.args.get("kind", ""),
         district=request.args.get("district", ""),
         page=page,

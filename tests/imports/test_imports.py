@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
-from marketplace.imports.workbook import ORGANIZATION_HEADER, header_of
+from marketplace.errors import Invalid
+from marketplace.imports.workbook import ORGANIZATION_HEADER, header_of, read_rows
 from marketplace.scenes.models import Scene
 from marketplace.scenes.schemas import SCENE_FIELDS
 
@@ -282,3 +285,178 @@ def test_a_confirm_killed_halfway_imports_nothing_and_can_be_repeated(
     assert form_post(preview_url + "/confirm").status_code == 302
     db.rollback()
     assert db.scalar(sa.select(sa.func.count()).select_from(Scene)) == 2
+
+
+def rewrite_sheet(data: bytes, change) -> bytes:
+    """The workbook with its first sheet's XML passed through `change` (bytes)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                content = change(content)
+            archive.writestr(entry.filename, content)
+    return buffer.getvalue()
+
+
+def claim_dimension(reference: str):
+    def change(xml: bytes) -> bytes:
+        return re.sub(
+            rb'<dimension ref="[^"]*" ?/>',
+            f'<dimension ref="{reference}"/>'.encode(),
+            xml,
+        )
+
+    return change
+
+
+def column_of(name: str) -> str:
+    """The sheet column of a scene field (the organization is column A)."""
+    return get_column_letter(2 + [f.name for f in SCENE_FIELDS].index(name))
+
+
+def with_raw_value(reference: str, raw: str, *, keep_style: bool = True):
+    """Replace one cell by a number cell holding `raw` verbatim, as a hostile writer
+    could; `keep_style` keeps the cell's style (a date format for a date cell)."""
+
+    def change(xml: bytes) -> bytes:
+        pattern = rb'<c r="' + reference.encode() + rb'"([^>]*?)(/>|>.*?</c>)'
+        match = re.search(pattern, xml)
+        assert match, reference
+        style = re.search(rb's="\d+"', match.group(1))
+        attributes = b" " + style.group(0) if style and keep_style else b""
+        cell = (
+            b'<c r="' + reference.encode() + b'"' + attributes + b">"
+            b"<v>" + raw.encode() + b"</v></c>"
+        )
+        return xml[: match.start()] + cell + xml[match.end() :]
+
+    return change
+
+
+def test_a_sheet_claiming_every_cell_with_one_far_cell_is_refused(
+    client, center, form_post, make_org, row_counts
+):
+    """A 5 KB workbook whose <dimension> claims A1:XFD1048576 and whose last row holds
+    one cell kept a worker busy for minutes; the scan refuses it at the far cell."""
+    organization = make_org(name="无锡市惠山区文体旅游局")
+    data = rewrite_sheet(
+        workbook_bytes([scene_row(organization.name)]),
+        lambda xml: claim_dimension("A1:XFD1048576")(xml).replace(
+            b"</sheetData>",
+            b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>',
+        ),
+    )
+    assert len(data) < 10_000
+    before = row_counts()
+    assert upload(form_post, data).status_code == 302
+    page = client.get("/imports").get_data(as_text=True)
+    assert "单元格 XFD1048576（第1048576行）有内容，超出可导入的范围" in page
+    assert row_counts() == before
+
+
+def test_a_claimed_dimension_with_styled_empty_far_cells_imports_the_real_rows(
+    client, center, form_post, make_org
+):
+    organization = make_org(name="无锡市惠山区文体旅游局")
+    data = rewrite_sheet(
+        workbook_bytes([scene_row(organization.name)]),
+        lambda xml: claim_dimension("A1:XFD1048576")(xml).replace(
+            b"</sheetData>",
+            b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>',
+        ),
+    )
+    response = upload(form_post, data)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "确认导入全部 1 行" in page
+
+
+def test_a_dimension_claiming_fewer_rows_than_the_sheet_holds_hides_none(
+    client, center, form_post, make_org
+):
+    organization = make_org(name="无锡市惠山区文体旅游局")
+    rows = [scene_row(organization.name, title=f"惠山古镇场景{i}") for i in range(3)]
+    data = rewrite_sheet(workbook_bytes(rows), claim_dimension("A1:C2"))
+    page = client.get(upload(form_post, data).headers["Location"]).get_data(
+        as_text=True
+    )
+    assert "确认导入全部 3 行" in page
+
+
+def test_empty_cells_count_toward_the_scan_budget():
+    """45,000 rows of ten styled empty cells hold no data, yet cost as much to walk
+    as data would: they are refused before openpyxl reads a row."""
+    cells = "".join(
+        f'<row r="{r}">'
+        + "".join(f'<c r="{c}{r}" s="0"/>' for c in "ABCDEFGHIJ")
+        + "</row>"
+        for r in range(2, 45_000)
+    ).encode()
+    data = rewrite_sheet(
+        workbook_bytes([]),
+        lambda xml: xml.replace(b"</sheetData>", cells + b"</sheetData>"),
+    )
+    with pytest.raises(Invalid, match="工作表的内容过多"):
+        list(read_rows(data, SCENE_FIELDS))
+
+
+def test_a_truncated_sheet_is_refused_naming_the_row_where_it_breaks(
+    client, center, form_post, make_org, row_counts
+):
+    organization = make_org(name="无锡市惠山区文体旅游局")
+    rows = [scene_row(organization.name, title=f"惠山古镇场景{i}") for i in range(3)]
+
+    def truncate(xml: bytes) -> bytes:
+        return xml[: xml.index(b'<row r="3"') + 40]
+
+    before = row_counts()
+    assert upload(form_post, rewrite_sheet(workbook_bytes(rows), truncate)).status_code
+    page = client.get("/imports").get_data(as_text=True)
+    assert "无法读取该工作簿：第3行起的数据不完整或已损坏" in page
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("keep_style", [True, False], ids=["date-styled", "general"])
+@pytest.mark.parametrize("raw", ["1e12", "2958466", "1e20", "-5"])
+def test_a_date_serial_excel_has_no_day_for_is_named_in_the_preview(
+    client, center, form_post, make_org, raw, keep_style
+):
+    organization = make_org(name="无锡市惠山区文体旅游局")
+    data = rewrite_sheet(
+        workbook_bytes([scene_row(organization.name, deadline=date(2030, 1, 1))]),
+        with_raw_value(f"{column_of('deadline')}2", raw, keep_style=keep_style),
+    )
+    page = client.get(upload(form_post, data).headers["Location"]).get_data(
+        as_text=True
+    )
+    assert "第2行「征集截止日期」：征集截止日期：无法读取，日期序号" in page
+    assert "超出 Excel 的日期范围" in page
+    assert "确认导入" not in page
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "reason"),
+    [
+        ("deadline", "NaN", "值“NaN”不是有效的数字"),
+        ("deadline", "1e400", "值“1e400”超出了数字的范围"),
+        ("budget", "NaN", "值“NaN”不是有效的数字"),
+        ("budget", "-inf", "值“-inf”不是有效的数字"),
+        ("title", "1e400", "值“1e400”超出了数字的范围"),
+    ],
+)
+def test_a_value_that_is_no_number_is_refused_naming_row_and_column(
+    client, center, form_post, make_org, row_counts, field, raw, reason
+):
+    organization = make_org(name="无锡市惠山区文体旅游局")
+    rows = [scene_row(organization.name), scene_row(organization.name, title="第二")]
+    reference = f"{column_of(field)}3"
+    data = rewrite_sheet(workbook_bytes(rows), with_raw_value(reference, raw))
+    before = row_counts()
+    assert upload(form_post, data).status_code == 302
+    header = header_of(next(f for f in SCENE_FIELDS if f.name == field))
+    page = client.get("/imports").get_data(as_text=True)
+    assert (
+        f"无法读取该工作簿：第3行「{header}」（{column_of(field)}列）{reason}" in page
+    )
+    assert row_counts() == before

@@ -77,9 +77,11 @@ def test_bad_list_parameters_get_422_with_the_field(client, query):
     assert name in response.get_json()["error"]["fields"]
 
 
-def test_huge_per_page_is_clamped(client, make_scene):
+def test_huge_per_page_is_refused_as_the_document_says(client, make_scene):
     make_scene()
-    assert client.get("/api/v1/scenes?per_page=100000").get_json()["per_page"] == 100
+    response = client.get("/api/v1/scenes?per_page=100000")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"]["per_page"] == "应为1到100之间的整数"
 
 
 @pytest.mark.parametrize(
