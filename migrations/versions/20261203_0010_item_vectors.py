@@ -2,7 +2,7 @@
 calibration stored beside fitted match weights.
 
 Revision ID: 5d1c0e7a9b21
-Revises: 10facd8956a4
+Revises: b7c1e2d4f5a6
 Create Date: 2026-12-03 07:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d1c0e7a9b21"
-down_revision: str | None = "10facd8956a4"
+down_revision: str | None = "b7c1e2d4f5a6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
