@@ -373,7 +373,8 @@ class Matcher:
     ) -> list[list[dict[str, Any]]]:
         """Reasons for each of `supplies`, given their feature rows and their rows of
         the word and bigram indexes."""
-        terms = shared_terms(query.words, word_rows, self.words_.terms)
+        # More than are shown: the taxonomy terms among them are told as fields.
+        terms = shared_terms(query.words, word_rows, self.words_.terms, limit=12)
         bigrams = shared_terms(query.bigrams, bigram_rows, self.bigrams_.terms)
         demand_words = self.words_of(query.item)
         return [

@@ -8,7 +8,7 @@ from scipy import sparse
 
 from matching.features import MATURITY_LEVELS
 from matching.items import Item
-from matching.tokenize import DATA_DIR, read_word_list
+from matching.tokenize import DATA_DIR, normalize, read_word_list
 from matching.weights import FEATURES, LABELS
 
 MAX_TERMS = 6
@@ -109,6 +109,17 @@ def reasons(
     told as one reason. `demand_words` and `supply_words` are the two items' whole
     words, from which a shared bigram is told as the pair of words holding it.
     """
+    # Taxonomy terms are indexed with the text, but the field reasons tell them.
+    tagged = {
+        normalize(v)
+        for v in (
+            *demand.domains,
+            *demand.industries,
+            *supply.domains,
+            *supply.industries,
+        )
+    }
+    terms = [t for t in terms if t not in tagged][:MAX_TERMS]
     contributions = dict(zip(FEATURES, (features * weights).tolist(), strict=True))
     contributions["words"] += contributions.pop("bm25")
     total = sum(contributions.values()) or 1.0
@@ -150,7 +161,11 @@ def _describe(
     if name == "chars":
         return f"字面相近：{'；'.join(similar)}" if similar else None
     if name == "dense":
-        return "语义相近：两段文字说的是相近的事" if value > 0 else None
+        if value >= 0.55:
+            return "语义高度相近：两段文字讲的是同一类问题和做法"
+        if value >= 0.25:
+            return "语义相近：两段文字讲的事情相关"
+        return "语义略有关联" if value > 0 else None
     if value <= 0.5 and name != "industry":
         return None
     if name == "domain":

@@ -25,6 +25,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.db import session_scope, utcnow
 from marketplace.items import services as items
+from marketplace.matches.vectors import write_embedder
 from marketplace.organizations.credit_code import check_character
 from marketplace.organizations.models import Organization
 from marketplace.schema import upgrade_database
@@ -273,10 +274,17 @@ def payloads() -> Any:
 
 
 def _make_item(
-    db: Any, kind: Any, owner: User, status: str, payload: dict[str, Any]
+    db: Any,
+    kind: Any,
+    owner: User,
+    status: str,
+    payload: dict[str, Any],
+    embedder: Embedder | None = None,
 ) -> int:
     actor = db.get(User, owner.id)
-    item = items.create_item(db, kind, actor, payload, now=utcnow(), today=date.today())
+    item = items.create_item(
+        db, kind, actor, payload, now=utcnow(), today=date.today(), embedder=embedder
+    )
     if status != "draft":
         item.status = status
         if status in ("published", "matched", "contracted", "completed"):
@@ -286,22 +294,36 @@ def _make_item(
 
 
 @pytest.fixture
-def make_scene(db: Any, make_user: Callable[..., User]) -> Callable[..., int]:
+def make_scene(
+    app: Flask, db: Any, make_user: Callable[..., User]
+) -> Callable[..., int]:
+    """Scenes written as the pages write them: with a vector when the app is dense."""
     from marketplace.scenes.services import SCENES
+
+    embedder = write_embedder(app.config)
 
     def make(
         owner: User | None = None, status: str = "published", **overrides: Any
     ) -> int:
         return _make_item(
-            db, SCENES, owner or make_user("unit"), status, scene_payload(**overrides)
+            db,
+            SCENES,
+            owner or make_user("unit"),
+            status,
+            scene_payload(**overrides),
+            embedder,
         )
 
     return make
 
 
 @pytest.fixture
-def make_capability(db: Any, make_user: Callable[..., User]) -> Callable[..., int]:
+def make_capability(
+    app: Flask, db: Any, make_user: Callable[..., User]
+) -> Callable[..., int]:
     from marketplace.capabilities.services import CAPABILITIES
+
+    embedder = write_embedder(app.config)
 
     def make(
         owner: User | None = None, status: str = "published", **overrides: Any
@@ -312,6 +334,7 @@ def make_capability(db: Any, make_user: Callable[..., User]) -> Callable[..., in
             owner or make_user("vendor"),
             status,
             capability_payload(**overrides),
+            embedder,
         )
 
     return make
