@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from marketplace.accounts import auth
     from marketplace.config import settings_from_env
+    from marketplace.integers import DatabaseIntConverter
 
     app = Flask(
         __name__,
@@ -30,6 +31,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    # Before any blueprint adds its rules: every <int:...> then stops at the range
+    # a database id can have (integers.py).
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.from_mapping(settings_from_env(os.environ, app.instance_path))
     if config is not None:
         app.config.update(config)

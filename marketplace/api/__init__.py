@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, jsonify, request
 
 from marketplace.db import get_session
 from marketplace.errors import BadRequest, DomainError, Invalid
+from marketplace.integers import parse_int
 from marketplace.policy import PUBLIC, access
 from marketplace.taxonomy import get_taxonomy
 
@@ -33,9 +34,11 @@ def positive_int_arg(name: str, default: int, upper: int | None = None) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise Invalid("查询参数有误", fields={name: "应为正整数"})
-    return int(raw) if upper is None else min(int(raw), upper)
+    try:
+        value = parse_int(raw, text=True)
+    except ValueError as reason:
+        raise Invalid("查询参数有误", fields={name: str(reason)}) from None
+    return value if upper is None else min(value, upper)
 
 
 def page_json(page: Any, items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from marketplace.events.timetable import (
     slots_of,
     slots_within,
 )
+from marketplace.integers import is_id
 from marketplace.items.fields import Field, parse_fields
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
@@ -302,9 +303,7 @@ def _load_joinable(
     session: orm.Session, model: Any, ids: Sequence[Any], label: str
 ) -> tuple[list[Any], list[str]]:
     problems = []
-    if not isinstance(ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in ids
-    ):
+    if not isinstance(ids, list) or not all(is_id(i) for i in ids):
         return [], [f"{label}编号应为整数列表"]
     duplicates = [i for i, n in Counter(ids).items() if n > 1]
     if duplicates:

@@ -20,6 +20,7 @@ from marketplace.errors import (
     NotFound,
     TransitionNotAllowed,
 )
+from marketplace.integers import is_id, parse_int
 from marketplace.items import workflow
 from marketplace.items.fields import Field, parse_fields
 from marketplace.matches.models import bump_index_version
@@ -109,6 +110,9 @@ def get_visible_item(
     for_update: bool = False,
 ) -> Any:
     """The item, or NotFound when it does not exist or the actor may not see it."""
+    if not is_id(item_id):
+        # An id from a JSON body or a form that no row can have: unknown, not a crash.
+        raise NotFound(f"{kind.label}不存在或无权查看", code=f"{kind.name}_not_found")
     if for_update:
         item = session.scalar(
             sa.select(kind.model)
@@ -403,13 +407,10 @@ def parse_item_query(kind: ItemKind, args: Any, taxonomy: Taxonomy) -> ItemQuery
         if raw in (None, ""):
             return default
         try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            problems[name] = "应为正整数"
+            return parse_int(raw, text=True)
+        except ValueError as reason:
+            problems[name] = str(reason)
             return default
-        if value < 1:
-            problems[name] = "应为正整数"
-        return value
 
     page = integer("page", 1)
     per_page = min(integer("per_page", 20), MAX_PER_PAGE)
