@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.accounts import auth
     from marketplace.config import settings_from_env
     from marketplace.integers import DatabaseIntConverter
+    from marketplace.json_provider import BoundedJSONProvider
 
     app = Flask(
         __name__,
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Before any blueprint adds its rules: every <int:...> then stops at the range
     # a database id can have (integers.py).
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.json = BoundedJSONProvider(app)
     app.config.from_mapping(settings_from_env(os.environ, app.instance_path))
     if config is not None:
         app.config.update(config)

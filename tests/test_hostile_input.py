@@ -151,3 +151,140 @@ def test_ids_beyond_range_in_forms_get_an_error_page_never_500(
         assert response.status_code == 404, response.status
         response = form_post("/events/1/participants", {"scene_ids": str(number)})
         assert response.status_code < 500, response.status
+
+
+def _room(client, make_user, make_scene, make_capability, token_for):
+    """One of everything an API path can name, and a token for each role."""
+    unit, vendor, center = make_user("unit"), make_user("vendor"), make_user("center")
+    tokens = {u.role: token_for(u) for u in (unit, vendor, center, make_user("admin"))}
+    scene = make_scene(
+        owner=unit, title="低空物流无人机配送航线", industries=["低空经济"]
+    )
+    capability = make_capability(
+        owner=vendor, title="低空物流无人机配送系统", industries=["低空经济"]
+    )
+    event = client.post(
+        "/api/v1/events",
+        json={
+            "name": "2026年低空经济场景供需对接会",
+            "domain": "城市治理",
+            "date": date.today().isoformat(),
+            "venue": "无锡市民中心",
+            "sessions": [{"start": "09:00", "end": "10:00"}],
+            "meeting_minutes": 20,
+            "tables": 2,
+            "max_meetings_per_scene": 2,
+            "max_meetings_per_capability": 2,
+            "min_score": 0.0,
+        },
+        headers=tokens["center"],
+    ).get_json()["id"]
+    added = client.post(
+        f"/api/v1/events/{event}/participants",
+        json={"scene_ids": [scene], "capability_ids": [capability]},
+        headers=tokens["center"],
+    )
+    assert added.status_code == 201, added.get_json()
+    pairing = client.post(
+        f"/api/v1/events/{event}/pairings",
+        json={"scene_id": scene, "capability_id": capability},
+        headers=tokens["center"],
+    )
+    assert pairing.status_code in (200, 201), pairing.get_json()
+    schedule = client.post(f"/api/v1/events/{event}/schedule", headers=tokens["center"])
+    assert schedule.status_code in (200, 201), schedule.get_json()
+    detail = client.get(f"/api/v1/events/{event}", headers=tokens["center"]).get_json()
+    ids = {
+        "scenes": make_scene(owner=unit, status="draft"),
+        "capabilities": make_capability(owner=vendor, status="draft"),
+        "events": event,
+        "organizations": unit.organization_id,
+        "meeting_id": schedule.get_json()["meetings"][0]["id"],
+        "pairing_id": pairing.get_json()["id"],
+        "participant_id": detail["participants"][0]["id"],
+    }
+    return tokens, ids
+
+
+def _request_bodies(client):
+    """(method, path template, property names) of every JSON operation documented."""
+    document = client.get("/api/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if schema is None:
+                continue
+            if "$ref" in schema:
+                schema = document["components"]["schemas"][
+                    schema["$ref"].split("/")[-1]
+                ]
+            yield method, path, sorted(schema.get("properties", {}))
+
+
+def test_a_list_or_an_object_in_any_documented_field_gets_4xx_never_500(
+    client, make_user, make_scene, make_capability, token_for
+):
+    tokens, ids = _room(client, make_user, make_scene, make_capability, token_for)
+    hostile = (["城市治理"], {"value": "城市治理"}, [[[]]])
+    checked = 0
+    for method, template, properties in _request_bodies(client):
+        resource = template.split("/")[3]
+        url = template.replace("{id}", str(ids.get(resource, 1)))
+        for name in ("meeting_id", "pairing_id", "participant_id"):
+            url = url.replace("{" + name + "}", str(ids[name]))
+        for role, headers in tokens.items():
+            for name in properties:
+                for value in hostile:
+                    response = client.open(
+                        url, method=method.upper(), json={name: value}, headers=headers
+                    )
+                    assert response.status_code < 500, (role, method, url, name, value)
+                    if response.status_code >= 400:
+                        assert "error" in response.get_json()
+                    checked += 1
+    assert checked > 500
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"title": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"a": ' * 100_000 + "1" + "}" * 100_000,
+    ],
+)
+def test_json_nested_100000_levels_deep_gets_400_never_500(
+    client, make_user, token_for, row_counts, body
+):
+    headers = token_for(make_user("unit"))
+    before = row_counts()
+    for url in ("/api/v1/scenes", "/api/v1/auth/token", "/api/v1/saved-searches"):
+        response = client.post(
+            url, data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 400, (url, response.status)
+        assert response.get_json()["error"]["code"] == "invalid_json"
+    assert row_counts() == before
+
+
+def test_a_list_for_the_saved_search_list_or_a_meeting_outcome_names_the_field(
+    client, make_user, make_scene, make_capability, token_for
+):
+    tokens, ids = _room(client, make_user, make_scene, make_capability, token_for)
+    response = client.post(
+        "/api/v1/saved-searches",
+        json={"list": ["scenes"], "words": "电梯"},
+        headers=tokens["unit"],
+    )
+    assert response.status_code == 422
+    assert "list" in response.get_json()["error"]["fields"]
+    response = client.post(
+        f"/api/v1/events/{ids['events']}/meetings/{ids['meeting_id']}/outcome",
+        json={"outcome": ["intent"]},
+        headers=tokens["center"],
+    )
+    assert response.status_code == 422
+    assert "outcome" in response.get_json()["error"]["fields"]

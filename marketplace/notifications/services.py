@@ -709,7 +709,7 @@ def create_saved_search(
         raise Invalid("请求内容应为对象", code="invalid_body")
     problems: dict[str, str] = {}
     list_kind = payload.get("list")
-    if list_kind not in LISTS:
+    if not isinstance(list_kind, str) or list_kind not in LISTS:
         problems["list"] = "清单：可选 scenes（场景机会）或 capabilities（场景能力）"
     # An empty choice means "any", as on the list page.
     present = {
