@@ -4,9 +4,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _under_flask_run() -> bool:
+    """True when `flask run` (Werkzeug's development server) is building the app."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command.name == "run"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -22,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         views,
     )
     from marketplace.accounts import auth
-    from marketplace.config import settings_from_env
+    from marketplace.config import require_secret_key, settings_from_env
     from marketplace.integers import DatabaseIntConverter
     from marketplace.json_provider import BoundedJSONProvider
 
@@ -36,9 +43,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # a database id can have (integers.py).
     app.url_map.converters["int"] = DatabaseIntConverter
     app.json = BoundedJSONProvider(app)
-    app.config.from_mapping(settings_from_env(os.environ, app.instance_path))
+    app.config.from_mapping(
+        settings_from_env(
+            os.environ, app.instance_path, development_server=_under_flask_run()
+        )
+    )
     if config is not None:
         app.config.update(config)
+    require_secret_key(app.config)
 
     db.init_app(app)
     error_handlers.init_app(app)

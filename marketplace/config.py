@@ -6,11 +6,38 @@ from pathlib import Path
 from typing import Any
 
 
-def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
-    """Build the app's settings; the only place that reads environment variables."""
+class ConfigurationError(RuntimeError):
+    """The environment cannot run the platform as configured; the message says how
+    to fix it."""
+
+
+MISSING_SECRET_KEY = (
+    "SECRET_KEY 未设置：生产环境（MARKETPLACE_ENV 未设或为 production）必须在环境变量中"
+    "配置 SECRET_KEY，所有进程使用同一个，例如 "
+    "SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\"。"
+    "本机开发请用 make run、flask run，或设 MARKETPLACE_ENV=development。"
+)
+
+
+def settings_from_env(
+    environ: Mapping[str, str], instance_path: str, *, development_server: bool = False
+) -> dict[str, Any]:
+    """Build the app's settings; the only place that reads environment variables.
+
+    Without MARKETPLACE_ENV the platform runs as production, except under `flask run`
+    (`development_server`): Werkzeug's server is for development only and serves
+    plain HTTP, over which a browser drops Secure cookies, so signing in would fail
+    with csrf_failed on the first run.
+    """
     instance = Path(instance_path)
-    production = environ.get("MARKETPLACE_ENV", "production") != "development"
-    secret_key = environ.get("SECRET_KEY") or _instance_secret(instance)
+    default_env = "development" if development_server else "production"
+    production = environ.get("MARKETPLACE_ENV", default_env) != "development"
+    # Production never makes one up: a key written into the code tree would differ
+    # per host and per checkout, and sits beside the code, not with the secrets.
+    # create_app refuses to start without one (after a test's overrides are applied).
+    secret_key = environ.get("SECRET_KEY") or (
+        None if production else _instance_secret(instance)
+    )
     return {
         "DATABASE_URL": environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'marketplace.sqlite'}"
@@ -52,8 +79,15 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
 _YES = ("1", "true", "yes", "on")
 
 
+def require_secret_key(config: Mapping[str, Any]) -> None:
+    """Refuse to run production without a configured SECRET_KEY, saying so."""
+    if config.get("PRODUCTION") and not config.get("SECRET_KEY"):
+        raise ConfigurationError(MISSING_SECRET_KEY)
+
+
 def _instance_secret(instance: Path) -> str:
-    """Keep a random key under instance/ so sessions survive restarts without setup."""
+    """Development only: keep a random key under instance/ so sessions survive
+    restarts (and the reloader) without setup."""
     instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():
