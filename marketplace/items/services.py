@@ -5,7 +5,7 @@ Each feature describes itself with an `ItemKind`; its services call these functi
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from marketplace.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyRequests,
     TransitionNotAllowed,
 )
 from marketplace.integers import is_id, parse_int
@@ -28,6 +29,13 @@ from marketplace.taxonomy import Taxonomy, get_taxonomy
 
 STAFF_ROLES = frozenset({"center", "admin", "reviewer"})
 MAX_PER_PAGE = 100
+# Refused status changes an account may make before further refusals get 429. They
+# are counted from their audit rows, so every worker and process agrees.
+MAX_REFUSALS = 10
+REFUSAL_WINDOW = timedelta(minutes=15)
+# The moments of an item's life the public sees in its history: when it became or
+# stopped being public, and how it went; the review in between is internal.
+PUBLIC_HISTORY = frozenset({"published", "withdrawn", "matched", "completed"})
 
 
 @dataclass(frozen=True)
@@ -262,6 +270,7 @@ def transition_item(
         )
     transition = workflow.find_transition(kind.name, item.status, target)
     if transition is None or not (transition.by & parties(actor, item)):
+        check_refusal_rate(session, actor, now=now)
         denied = DeniedAction(
             action=f"{kind.name}.transition_denied",
             object_type=kind.name,
@@ -285,6 +294,87 @@ def transition_item(
         )
     apply_transition(session, kind, actor, item, target, comment=comment, now=now)
     return item
+
+
+def _refusal_actions() -> list[str]:
+    return [f"{name}.transition_denied" for name in workflow.TRANSITIONS]
+
+
+def check_refusal_rate(session: orm.Session, actor: Any, *, now: datetime) -> None:
+    """TooManyRequests (with Retry-After) once the actor's refused status changes in
+    the window reach MAX_REFUSALS; nothing more is written for them until it passes."""
+    if actor is None:
+        return
+    recent = session.scalars(
+        sa.select(audit.AuditEntry.at)
+        .where(
+            audit.AuditEntry.action.in_(_refusal_actions()),
+            audit.AuditEntry.actor_id == actor.id,
+            audit.AuditEntry.at >= now - REFUSAL_WINDOW,
+        )
+        .order_by(audit.AuditEntry.at.desc())
+        .limit(MAX_REFUSALS)
+    ).all()
+    if len(recent) < MAX_REFUSALS:
+        return
+    error = TooManyRequests(
+        "被拒绝的状态变更过于频繁，请稍后再试", code="too_many_refused_transitions"
+    )
+    # Free again when the oldest of the last MAX_REFUSALS leaves the window.
+    wait = recent[-1] + REFUSAL_WINDOW - now
+    error.retry_after_seconds = max(1, int(wait.total_seconds()) + 1)
+    raise error
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an item's status history as a given reader may see it."""
+
+    at: datetime
+    before: str | None
+    after: str | None
+    actor: str | None  # None where the reader may not see who
+    comment: str
+    refused: bool  # a change asked for and refused; it never happened
+
+
+def item_history(
+    session: orm.Session, kind: ItemKind, actor: Any, item: Any
+) -> list[HistoryEntry]:
+    """The item's status history, oldest first, as the actor may see it.
+
+    The owner and the center read the full log, refused changes marked as such.
+    Everyone else reads only the public moments (PUBLIC_HISTORY) of changes that
+    happened, without names or review comments.
+    """
+    entries = [
+        e
+        for e in audit.list_entries(session, kind.name, item.id)
+        if e.before or e.after
+    ]
+    refusal = f"{kind.name}.transition_denied"
+    if parties(actor, item):
+        return [
+            HistoryEntry(
+                e.at, e.before, e.after, e.actor_name, e.comment, e.action == refusal
+            )
+            for e in entries
+        ]
+    return [
+        HistoryEntry(
+            e.at,
+            e.before if e.before in workflow.PUBLIC_STATUSES else None,
+            e.after,
+            None,
+            "",
+            False,
+        )
+        for e in entries
+        if e.action == f"{kind.name}.transition"
+        and e.after in PUBLIC_HISTORY
+        # A withdrawal before publication was never public.
+        and (e.after != "withdrawn" or e.before in workflow.PUBLIC_STATUSES)
+    ]
 
 
 def apply_transition(
