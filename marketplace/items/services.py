@@ -287,6 +287,12 @@ def transition_item(
         if not parties(actor, item) and actor is not None and actor.role != "reviewer":
             raise Forbidden("您无权改变此条目的状态")
         raise TransitionNotAllowed(f"您无权将此条目从“{source}”变为“{goal}”", denied)
+    if target == "approved" and _submitted_by(session, kind, item) == actor.id:
+        # Four eyes: whoever submitted an item never approves it, whatever roles
+        # the account has come to hold since.
+        raise Conflict(
+            "提交审核的账号不能审核通过同一条目", code="same_account_approval"
+        )
     if target in workflow.COMMENT_REQUIRED and not comment:
         raise Invalid(
             "退回时请填写意见，告诉发布单位需要修改什么",
@@ -294,6 +300,21 @@ def transition_item(
         )
     apply_transition(session, kind, actor, item, target, comment=comment, now=now)
     return item
+
+
+def _submitted_by(session: orm.Session, kind: ItemKind, item: Any) -> int | None:
+    """The account that made the item's latest submission, from the audit log."""
+    return session.scalar(
+        sa.select(audit.AuditEntry.actor_id)
+        .where(
+            audit.AuditEntry.object_type == kind.name,
+            audit.AuditEntry.object_id == item.id,
+            audit.AuditEntry.action == f"{kind.name}.transition",
+            audit.AuditEntry.after == "submitted",
+        )
+        .order_by(audit.AuditEntry.at.desc(), audit.AuditEntry.id.desc())
+        .limit(1)
+    )
 
 
 def _refusal_actions() -> list[str]:
@@ -423,7 +444,11 @@ def list_items(
     model = kind.model
     statement = sa.select(model)
     if query.mine:
-        if actor is None or actor.organization_id is None:
+        if (
+            actor is None
+            or actor.organization_id is None
+            or actor.role not in policy.OWNER_ROLES
+        ):
             raise Forbidden("只有单位用户可以查看本单位的条目")
         statement = statement.where(model.organization_id == actor.organization_id)
         if query.status:
@@ -456,7 +481,7 @@ def _visible_clause(model: Any, actor: Any, status: str | None) -> Any:
         return model.status == "published"
     clauses = [model.status.in_(workflow.PUBLIC_STATUSES)]
     if actor is not None:
-        if actor.organization_id is not None:
+        if actor.organization_id is not None and actor.role in policy.OWNER_ROLES:
             clauses.append(model.organization_id == actor.organization_id)
         if actor.role in STAFF_ROLES:
             clauses.append(model.status != "draft")
