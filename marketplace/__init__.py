@@ -4,9 +4,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _under_flask_run() -> bool:
+    """True when `flask run` (Werkzeug's development server) is building the app."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command.name == "run"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -22,7 +29,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         views,
     )
     from marketplace.accounts import auth
-    from marketplace.config import default_editions_directory, settings_from_env
+    from marketplace.config import (
+        database_directory,
+        require_secret_key,
+        settings_from_env,
+    )
+    from marketplace.integers import DatabaseIntConverter
+    from marketplace.json_provider import BoundedJSONProvider
 
     app = Flask(
         __name__,
@@ -30,13 +43,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    app.config.from_mapping(settings_from_env(os.environ, app.instance_path))
+    # Before any blueprint adds its rules: every <int:...> then stops at the range
+    # a database id can have (integers.py).
+    app.url_map.converters["int"] = DatabaseIntConverter
+    app.json = BoundedJSONProvider(app)
+    app.config.from_mapping(
+        settings_from_env(
+            os.environ, app.instance_path, development_server=_under_flask_run()
+        )
+    )
     if config is not None:
         app.config.update(config)
-    if not app.config["EDITIONS_DIRECTORY"]:
-        app.config["EDITIONS_DIRECTORY"] = str(
-            default_editions_directory(app.config["DATABASE_URL"], app.instance_path)
-        )
+    for purpose in ("editions", "vectors"):
+        key = f"{purpose.upper()}_DIRECTORY"
+        if not app.config.get(key):
+            app.config[key] = str(
+                database_directory(
+                    app.config["DATABASE_URL"], app.instance_path, purpose
+                )
+            )
+    require_secret_key(app.config)
 
     db.init_app(app)
     error_handlers.init_app(app)

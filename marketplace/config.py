@@ -10,11 +10,38 @@ from typing import Any
 import sqlalchemy as sa
 
 
-def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
-    """Build the app's settings; the only place that reads environment variables."""
+class ConfigurationError(RuntimeError):
+    """The environment cannot run the platform as configured; the message says how
+    to fix it."""
+
+
+MISSING_SECRET_KEY = (
+    "SECRET_KEY 未设置：生产环境（MARKETPLACE_ENV 未设或为 production）必须在环境变量中"
+    "配置 SECRET_KEY，所有进程使用同一个，例如 "
+    "SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\"。"
+    "本机开发请用 make run、flask run，或设 MARKETPLACE_ENV=development。"
+)
+
+
+def settings_from_env(
+    environ: Mapping[str, str], instance_path: str, *, development_server: bool = False
+) -> dict[str, Any]:
+    """Build the app's settings; the only place that reads environment variables.
+
+    Without MARKETPLACE_ENV the platform runs as production, except under `flask run`
+    (`development_server`): Werkzeug's server is for development only and serves
+    plain HTTP, over which a browser drops Secure cookies, so signing in would fail
+    with csrf_failed on the first run.
+    """
     instance = Path(instance_path)
-    production = environ.get("MARKETPLACE_ENV", "production") != "development"
-    secret_key = environ.get("SECRET_KEY") or _instance_secret(instance)
+    default_env = "development" if development_server else "production"
+    production = environ.get("MARKETPLACE_ENV", default_env) != "development"
+    # Production never makes one up: a key written into the code tree would differ
+    # per host and per checkout, and sits beside the code, not with the secrets.
+    # create_app refuses to start without one (after a test's overrides are applied).
+    secret_key = environ.get("SECRET_KEY") or (
+        None if production else _instance_secret(instance)
+    )
     return {
         "DATABASE_URL": environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'marketplace.sqlite'}"
@@ -33,10 +60,9 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "JIEBA_CACHE_DIR": str(instance),
         # The matcher's dense stage (sentence vectors of the bundled e5 model).
         "MATCH_DENSE": environ.get("MARKETPLACE_DENSE", "on").lower() in _YES,
-        # One memory-mapped file of vectors per index version, shared by the workers.
-        "VECTORS_DIRECTORY": environ.get(
-            "MARKETPLACE_VECTORS_DIR", str(instance / "vectors")
-        ),
+        # One memory-mapped file of vectors per index version, shared by the workers
+        # of a host; empty means the database's own directory, as for editions.
+        "VECTORS_DIRECTORY": environ.get("MARKETPLACE_VECTORS_DIR", ""),
         # How long a write waits for another SQLite writer before answering 503.
         "SQLITE_BUSY_SECONDS": float(
             environ.get("MARKETPLACE_SQLITE_BUSY_SECONDS", "15")
@@ -44,7 +70,7 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         # Signs the head of each list's digest chain; kept outside the database.
         # Unset, a key derived from SECRET_KEY is used.
         "EDITIONS_KEY": environ.get("MARKETPLACE_EDITIONS_KEY", ""),
-        # Empty means the database's own directory (`default_editions_directory`),
+        # Empty means the database's own directory (`database_directory`),
         # decided once the final DATABASE_URL is known.
         "EDITIONS_DIRECTORY": environ.get("MARKETPLACE_EDITIONS_DIR", ""),
         # Notification digests by e-mail; no host means in-app notices only.
@@ -65,8 +91,11 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
 _YES = ("1", "true", "yes", "on")
 
 
-def default_editions_directory(database_url: str, instance_path: str) -> Path:
-    """Where a database keeps its edition files when none is configured.
+def database_directory(
+    database_url: str, instance_path: str, purpose: str = "editions"
+) -> Path:
+    """Where a database keeps its files of one `purpose` (editions, vectors) when no
+    directory is configured.
 
     The files belong to one database: two instances on two databases must never
     share a directory, or each would serve the other's files under its own edition
@@ -78,9 +107,9 @@ def default_editions_directory(database_url: str, instance_path: str) -> Path:
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             path = Path(database).resolve()
-            return path.with_name(f"{path.name}-editions")
+            return path.with_name(f"{path.name}-{purpose}")
         # An in-memory database lives as long as its process; so do its files.
-        return Path(instance_path) / f"editions-sqlite-memory-{os.getpid()}"
+        return Path(instance_path) / f"{purpose}-sqlite-memory-{os.getpid()}"
     parts = [
         url.get_backend_name(),
         url.host or "localhost",
@@ -88,11 +117,18 @@ def default_editions_directory(database_url: str, instance_path: str) -> Path:
         url.database or "default",
     ]
     name = "-".join(re.sub(r"[^A-Za-z0-9._]+", "_", part) for part in parts)
-    return Path(instance_path) / f"editions-{name}"
+    return Path(instance_path) / f"{purpose}-{name}"
+
+
+def require_secret_key(config: Mapping[str, Any]) -> None:
+    """Refuse to run production without a configured SECRET_KEY, saying so."""
+    if config.get("PRODUCTION") and not config.get("SECRET_KEY"):
+        raise ConfigurationError(MISSING_SECRET_KEY)
 
 
 def _instance_secret(instance: Path) -> str:
-    """Keep a random key under instance/ so sessions survive restarts without setup."""
+    """Development only: keep a random key under instance/ so sessions survive
+    restarts (and the reloader) without setup."""
     instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():

@@ -14,6 +14,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+# Only these roles own what their organization posts. A staff account (center,
+# reviewer, admin) placed in a unit's organization must not gain the owner's powers
+# over its drafts (issue 12, finding 4).
+OWNER_ROLES = frozenset({"unit", "vendor"})
 
 
 def access(*allowed: str) -> Callable[[F], F]:
@@ -41,7 +45,11 @@ def check_endpoint_access(view: Callable[..., Any] | None, actor: Any) -> None:
 
 
 def _owns(actor: Any, item: Any) -> bool:
-    return actor is not None and actor.organization_id == item.organization_id
+    return (
+        actor is not None
+        and actor.role in OWNER_ROLES
+        and actor.organization_id == item.organization_id
+    )
 
 
 def _is(*roles: str) -> Callable[[Any, Any], bool]:
@@ -88,5 +96,6 @@ def require(actor: Any, action: str, obj: Any = None, *, message: str = "") -> N
 
 
 def is_owner(actor: Any, item: Any) -> bool:
-    """True when the actor belongs to the organization that owns the item."""
+    """True when the actor is a unit or vendor of the organization that owns the
+    item; staff roles never are."""
     return _owns(actor, item)

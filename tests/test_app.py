@@ -1,16 +1,22 @@
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from click.testing import CliRunner
+from flask.cli import cli as flask_cli
 
-from marketplace import create_app
+from marketplace import ROOT, create_app
 from marketplace.accounts.models import User
 from marketplace.capabilities.models import Capability
+from marketplace.config import ConfigurationError
 from marketplace.events.models import Event, EventMeeting
 from marketplace.scenes.models import Scene
 from marketplace.scheduler import JOBS, build_scheduler
+
+PASSWORD = "correct-horse-9"  # the factories' password (conftest.py)
 
 
 def test_every_endpoint_declares_who_may_call_it(app):
@@ -67,6 +73,7 @@ def test_security_headers_on_pages_api_and_signed_in_pages(client, make_user, lo
 
 def test_production_settings_are_safe_by_default(tmp_path, monkeypatch):
     monkeypatch.delenv("MARKETPLACE_ENV", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "configured-by-the-operator")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite")
     app = create_app()
     assert app.debug is False
@@ -76,6 +83,62 @@ def test_production_settings_are_safe_by_default(tmp_path, monkeypatch):
     assert app.config["MARKETPLACE_TIMEZONE"] == "Asia/Shanghai"
     assert app.config["MARKETPLACE_SCHEDULER"] == "off"
     assert "scheduler" not in app.extensions
+
+
+def _instance_files() -> dict[str, int]:
+    instance = Path(ROOT) / "instance"
+    return {p.name: p.stat().st_mtime_ns for p in instance.glob("*")}
+
+
+def test_production_refuses_to_start_without_a_secret_key_and_says_so(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("MARKETPLACE_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite")
+    before = _instance_files()
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app()
+    result = CliRunner().invoke(
+        flask_cli, ["--app", "marketplace:create_app()", "migrate"], env={}
+    )
+    assert result.exit_code != 0
+    assert "SECRET_KEY 未设置" in str(result.exception) + result.output
+    # Nothing was made up and written beside the code.
+    assert _instance_files() == before
+
+
+def test_plain_flask_run_on_127_0_0_1_signs_in_over_plain_http(
+    app, make_user, monkeypatch
+):
+    """`flask run` without MARKETPLACE_ENV: cookies without Secure, which a browser
+    would drop over http://127.0.0.1 and then fail the sign-in with csrf_failed."""
+    user = make_user("center")
+    monkeypatch.delenv("MARKETPLACE_ENV", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "local")
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    served = {}
+    monkeypatch.setattr(
+        "flask.cli.run_simple", lambda host, port, wsgi, **_: served.update(app=wsgi)
+    )
+    result = CliRunner().invoke(
+        flask_cli, ["--app", "marketplace:create_app()", "run"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    dev_app = served["app"]
+    assert dev_app.config["SESSION_COOKIE_SECURE"] is False
+    browser = dev_app.test_client()
+    form = browser.get("/login", base_url="http://127.0.0.1:5000")
+    assert "Secure" not in form.headers.get("Set-Cookie", "")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    signed_in = browser.post(
+        "/login",
+        data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+        base_url="http://127.0.0.1:5000",
+    )
+    assert signed_in.status_code == 302, signed_in.text[:300]
+    assert "Secure" not in signed_in.headers["Set-Cookie"]
+    dev_app.extensions["db"]["engine"].dispose()
 
 
 def test_taxonomy_api_serves_every_vocabulary(client):

@@ -57,6 +57,10 @@ def create_user(
             problems["organization"] = f"单位“{organization_name}”不存在"
     elif role in ("unit", "vendor"):
         problems["organization"] = "场景应用单位和能力企业用户必须属于一个单位"
+    if organization is not None and role in ROLES and not problems:
+        mixed = _role_conflict(session, organization, role)
+        if mixed:
+            problems["organization"] = mixed
     if problems:
         raise Invalid("用户信息有误", fields=problems)
     if session.scalar(sa.select(User.id).where(User.username == username)):
@@ -81,6 +85,42 @@ def create_user(
         details={"username": username, "role": role},
     )
     return user
+
+
+OWNER_ROLES = frozenset({"unit", "vendor"})
+
+
+def _role_conflict(session: orm.Session, organization: Organization, role: str) -> str:
+    """Why `role` may not join `organization`, or "" if it may.
+
+    Staff (center, reviewer, admin) and owners (unit, vendor) never share an
+    organization: owners act on its items, staff review them, and one account or one
+    office doing both would approve its own submissions (issue 12, finding 4).
+    """
+    from marketplace.capabilities.models import Capability
+    from marketplace.scenes.models import Scene
+
+    others = set(
+        session.scalars(
+            sa.select(User.role).where(User.organization_id == organization.id)
+        )
+    )
+    if role in OWNER_ROLES:
+        if others - OWNER_ROLES:
+            return f"“{organization.name}”有促进中心或审核人员账号，不能再开设发布账号"
+        return ""
+    posted = any(
+        session.scalar(
+            sa.select(model.id).where(model.organization_id == organization.id).limit(1)
+        )
+        for model in (Scene, Capability)
+    )
+    if others & OWNER_ROLES or posted:
+        return (
+            f"“{organization.name}”是发布场景或能力的单位，"
+            "促进中心、审核人员和管理员账号不能属于该单位"
+        )
+    return ""
 
 
 def check_login_allowed(

@@ -1,5 +1,6 @@
 """Log-in and log-out pages."""
 
+import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,8 +15,15 @@ bp = Blueprint("accounts", __name__)
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: '//evil', 'https://evil', '/\\evil' all go home instead."""
+    """Only same-site paths: '//evil', 'https://evil', '/\\evil' all go home instead.
+
+    So does any control character or space: CR/LF cannot go in a Location header
+    (werkzeug raises, a 500), and browsers drop tabs and line breaks from URLs, so
+    '/\\t/evil' would arrive as '//evil'.
+    """
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return url_for("home.index")
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in target):
         return url_for("home.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -36,6 +44,8 @@ def login_submit() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     next_url = request.form.get("next", "")
+    # Checked before the session starts: nothing about the target can fail after.
+    target = safe_next(next_url)
     try:
         user = services.authenticate(
             session, username, password, request.remote_addr or "", now=utcnow()
@@ -55,7 +65,7 @@ def login_submit() -> Any:
     auth.start_browser_session(user)
     session.commit()
     flash(f"欢迎，{user.display_label}", "success")
-    return redirect(safe_next(next_url))
+    return redirect(target)
 
 
 @bp.post("/logout")

@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, jsonify, request
 
 from marketplace.db import get_session
 from marketplace.errors import BadRequest, DomainError, Invalid
+from marketplace.integers import parse_int
 from marketplace.policy import PUBLIC, access
 from marketplace.taxonomy import get_taxonomy
 
@@ -33,11 +34,13 @@ def positive_int_arg(name: str, default: int, upper: int | None = None) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        raise Invalid("查询参数有误", fields={name: "应为正整数"})
-    if upper is not None and int(raw) > upper:
+    try:
+        value = parse_int(raw, text=True)
+    except ValueError as reason:
+        raise Invalid("查询参数有误", fields={name: str(reason)}) from None
+    if upper is not None and value > upper:
         raise Invalid("查询参数有误", fields={name: f"应为1到{upper}之间的整数"})
-    return int(raw)
+    return value
 
 
 def page_json(page: Any, items: list[dict[str, Any]]) -> dict[str, Any]:

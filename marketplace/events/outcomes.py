@@ -59,7 +59,8 @@ def record_outcome(
         raise Conflict(
             "活动尚未举行，举办当天起才能记录洽谈结果", code="event_not_held"
         )
-    if outcome not in OUTCOMES:
+    # A list or object from JSON is not a key at all (and cannot be hashed).
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:
         raise Invalid(
             "请选择洽谈结果",
             fields={

@@ -30,6 +30,7 @@ from marketplace.events.services import (
     pairings_of,
     participants_of,
 )
+from marketplace.integers import is_id
 from marketplace.matches import vectors
 from marketplace.matches.index import (
     LiveIndex,
@@ -418,7 +419,7 @@ def add_pairing(
     event = get_event(session, actor, event_id, for_update=True)
     problems = {}
     for name, value in (("scene_id", scene_id), ("capability_id", capability_id)):
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not is_id(value):
             problems[name] = "应为整数编号"
     if problems:
         raise Invalid("配对有误", fields=problems)

@@ -33,7 +33,9 @@ from marketplace.events.timetable import (
     slots_of,
     slots_within,
 )
+from marketplace.integers import is_id
 from marketplace.items.fields import Field, parse_fields
+from marketplace.items.services import can_view
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
 from marketplace.taxonomy import Taxonomy
@@ -299,12 +301,10 @@ def update_event(
 
 
 def _load_joinable(
-    session: orm.Session, model: Any, ids: Sequence[Any], label: str
+    session: orm.Session, actor: Any, model: Any, ids: Sequence[Any], label: str
 ) -> tuple[list[Any], list[str]]:
     problems = []
-    if not isinstance(ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in ids
-    ):
+    if not isinstance(ids, list) or not all(is_id(i) for i in ids):
         return [], [f"{label}编号应为整数列表"]
     duplicates = [i for i, n in Counter(ids).items() if n > 1]
     if duplicates:
@@ -313,6 +313,9 @@ def _load_joinable(
         row.id: row
         for row in session.scalars(sa.select(model).where(model.id.in_(set(ids))))
     }
+    # What the officer may not see (a draft) is missing, as on the item's own page:
+    # naming it here would show its title (issue 12, finding 3).
+    rows = {i: row for i, row in rows.items() if can_view(actor, row)}
     for item_id in dict.fromkeys(ids):
         row = rows.get(item_id)
         if row is None:
@@ -336,9 +339,9 @@ def add_participants(
     event = get_event(session, actor, event_id, for_update=True)
     scene_ids = [] if scene_ids is None else scene_ids
     capability_ids = [] if capability_ids is None else capability_ids
-    scenes, scene_problems = _load_joinable(session, Scene, scene_ids, "场景")
+    scenes, scene_problems = _load_joinable(session, actor, Scene, scene_ids, "场景")
     capabilities, capability_problems = _load_joinable(
-        session, Capability, capability_ids, "能力"
+        session, actor, Capability, capability_ids, "能力"
     )
     present_scenes = {p.scene_id for p in event.participants}
     present_capabilities = {p.capability_id for p in event.participants}

@@ -22,6 +22,7 @@ from marketplace.errors import DomainError
 from marketplace.events import outcomes, pairing, scheduling, services
 from marketplace.events.exports import write_master_schedule
 from marketplace.events.models import OUTCOMES
+from marketplace.integers import parse_int
 from marketplace.matches.index import get_indexes
 from marketplace.matches.vectors import vector_model
 from marketplace.policy import SIGNED_IN, access
@@ -36,7 +37,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _ids(text: str) -> list[Any]:
     """Ids typed into a box ("12, 15 17") as integers; anything else is kept to
     be named in the error."""
-    return [int(p) if p.isdigit() else p for p in re.split(r"[\s,，、]+", text) if p]
+    return [_id_or_text(p) for p in re.split(r"[\s,，、]+", text) if p]
+
+
+def _id_or_text(value: str) -> Any:
+    """An id typed into a form as an int; anything else as typed, to be named."""
+    try:
+        return parse_int(value, text=True)
+    except ValueError:
+        return value
 
 
 def _windows_from_form(form: Any) -> list[dict[str, str]] | None:
@@ -179,10 +188,10 @@ def edit(event_id: int) -> Any:
 @access(*MANAGERS)
 def add_participants(event_id: int) -> Any:
     scene_ids = _ids(request.form.get("scene_ids", "")) + [
-        int(v) for v in request.form.getlist("scene_id") if v.isdigit()
+        _id_or_text(v) for v in request.form.getlist("scene_id") if v
     ]
     capability_ids = _ids(request.form.get("capability_ids", "")) + [
-        int(v) for v in request.form.getlist("capability_id") if v.isdigit()
+        _id_or_text(v) for v in request.form.getlist("capability_id") if v
     ]
     return _action(
         event_id,
@@ -250,8 +259,7 @@ def propose(event_id: int) -> Any:
 @access(*MANAGERS)
 def add_pairing(event_id: int) -> Any:
     def number(name: str) -> Any:
-        value = request.form.get(name, "").strip()
-        return int(value) if value.isdigit() else value
+        return _id_or_text(request.form.get(name, "").strip())
 
     return _action(
         event_id,

@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from marketplace import audit
 from marketplace.accounts.auth import current_actor
 from marketplace.api import json_body, page_json
 from marketplace.clock import local_today, utcnow
@@ -53,9 +52,7 @@ def build_api_blueprint(kind: items.ItemKind) -> Blueprint:
         item = items.get_visible_item(get_session(), kind, actor, item_id)
         body = kind.to_json(item, actor)
         body["history"] = [
-            _entry_json(e)
-            for e in audit.list_entries(get_session(), kind.name, item.id)
-            if e.before or e.after
+            _entry_json(e) for e in items.item_history(get_session(), kind, actor, item)
         ]
         return jsonify(body)
 
@@ -110,11 +107,12 @@ def build_api_blueprint(kind: items.ItemKind) -> Blueprint:
     return bp
 
 
-def _entry_json(entry: audit.AuditEntry) -> dict[str, Any]:
+def _entry_json(entry: items.HistoryEntry) -> dict[str, Any]:
     return {
         "at": entry.at.isoformat(),
-        "actor": entry.actor_name,
+        "actor": entry.actor,
         "from": entry.before,
         "to": entry.after,
         "comment": entry.comment,
+        "refused": entry.refused,
     }

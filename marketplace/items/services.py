@@ -5,7 +5,7 @@ Each feature describes itself with an `ItemKind`; its services call these functi
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,8 +18,10 @@ from marketplace.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyRequests,
     TransitionNotAllowed,
 )
+from marketplace.integers import is_id, parse_int
 from marketplace.items import workflow
 from marketplace.items.fields import Field, parse_fields
 from marketplace.matches import vectors
@@ -29,6 +31,13 @@ from matching import Embedder
 
 STAFF_ROLES = frozenset({"center", "admin", "reviewer"})
 MAX_PER_PAGE = 100
+# Refused status changes an account may make before further refusals get 429. They
+# are counted from their audit rows, so every worker and process agrees.
+MAX_REFUSALS = 10
+REFUSAL_WINDOW = timedelta(minutes=15)
+# The moments of an item's life the public sees in its history: when it became or
+# stopped being public, and how it went; the review in between is internal.
+PUBLIC_HISTORY = frozenset({"published", "withdrawn", "matched", "completed"})
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,9 @@ def get_visible_item(
     for_update: bool = False,
 ) -> Any:
     """The item, or NotFound when it does not exist or the actor may not see it."""
+    if not is_id(item_id):
+        # An id from a JSON body or a form that no row can have: unknown, not a crash.
+        raise NotFound(f"{kind.label}不存在或无权查看", code=f"{kind.name}_not_found")
     if for_update:
         item = session.scalar(
             sa.select(kind.model)
@@ -267,6 +279,7 @@ def transition_item(
         )
     transition = workflow.find_transition(kind.name, item.status, target)
     if transition is None or not (transition.by & parties(actor, item)):
+        check_refusal_rate(session, actor, now=now)
         denied = DeniedAction(
             action=f"{kind.name}.transition_denied",
             object_type=kind.name,
@@ -283,6 +296,12 @@ def transition_item(
         if not parties(actor, item) and actor is not None and actor.role != "reviewer":
             raise Forbidden("您无权改变此条目的状态")
         raise TransitionNotAllowed(f"您无权将此条目从“{source}”变为“{goal}”", denied)
+    if target == "approved" and _submitted_by(session, kind, item) == actor.id:
+        # Four eyes: whoever submitted an item never approves it, whatever roles
+        # the account has come to hold since.
+        raise Conflict(
+            "提交审核的账号不能审核通过同一条目", code="same_account_approval"
+        )
     if target in workflow.COMMENT_REQUIRED and not comment:
         raise Invalid(
             "退回时请填写意见，告诉发布单位需要修改什么",
@@ -290,6 +309,102 @@ def transition_item(
         )
     apply_transition(session, kind, actor, item, target, comment=comment, now=now)
     return item
+
+
+def _submitted_by(session: orm.Session, kind: ItemKind, item: Any) -> int | None:
+    """The account that made the item's latest submission, from the audit log."""
+    return session.scalar(
+        sa.select(audit.AuditEntry.actor_id)
+        .where(
+            audit.AuditEntry.object_type == kind.name,
+            audit.AuditEntry.object_id == item.id,
+            audit.AuditEntry.action == f"{kind.name}.transition",
+            audit.AuditEntry.after == "submitted",
+        )
+        .order_by(audit.AuditEntry.at.desc(), audit.AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
+def _refusal_actions() -> list[str]:
+    return [f"{name}.transition_denied" for name in workflow.TRANSITIONS]
+
+
+def check_refusal_rate(session: orm.Session, actor: Any, *, now: datetime) -> None:
+    """TooManyRequests (with Retry-After) once the actor's refused status changes in
+    the window reach MAX_REFUSALS; nothing more is written for them until it passes."""
+    if actor is None:
+        return
+    recent = session.scalars(
+        sa.select(audit.AuditEntry.at)
+        .where(
+            audit.AuditEntry.action.in_(_refusal_actions()),
+            audit.AuditEntry.actor_id == actor.id,
+            audit.AuditEntry.at >= now - REFUSAL_WINDOW,
+        )
+        .order_by(audit.AuditEntry.at.desc())
+        .limit(MAX_REFUSALS)
+    ).all()
+    if len(recent) < MAX_REFUSALS:
+        return
+    error = TooManyRequests(
+        "被拒绝的状态变更过于频繁，请稍后再试", code="too_many_refused_transitions"
+    )
+    # Free again when the oldest of the last MAX_REFUSALS leaves the window.
+    wait = recent[-1] + REFUSAL_WINDOW - now
+    error.retry_after_seconds = max(1, int(wait.total_seconds()) + 1)
+    raise error
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an item's status history as a given reader may see it."""
+
+    at: datetime
+    before: str | None
+    after: str | None
+    actor: str | None  # None where the reader may not see who
+    comment: str
+    refused: bool  # a change asked for and refused; it never happened
+
+
+def item_history(
+    session: orm.Session, kind: ItemKind, actor: Any, item: Any
+) -> list[HistoryEntry]:
+    """The item's status history, oldest first, as the actor may see it.
+
+    The owner and the center read the full log, refused changes marked as such.
+    Everyone else reads only the public moments (PUBLIC_HISTORY) of changes that
+    happened, without names or review comments.
+    """
+    entries = [
+        e
+        for e in audit.list_entries(session, kind.name, item.id)
+        if e.before or e.after
+    ]
+    refusal = f"{kind.name}.transition_denied"
+    if parties(actor, item):
+        return [
+            HistoryEntry(
+                e.at, e.before, e.after, e.actor_name, e.comment, e.action == refusal
+            )
+            for e in entries
+        ]
+    return [
+        HistoryEntry(
+            e.at,
+            e.before if e.before in workflow.PUBLIC_STATUSES else None,
+            e.after,
+            None,
+            "",
+            False,
+        )
+        for e in entries
+        if e.action == f"{kind.name}.transition"
+        and e.after in PUBLIC_HISTORY
+        # A withdrawal before publication was never public.
+        and (e.after != "withdrawn" or e.before in workflow.PUBLIC_STATUSES)
+    ]
 
 
 def apply_transition(
@@ -338,7 +453,11 @@ def list_items(
     model = kind.model
     statement = sa.select(model)
     if query.mine:
-        if actor is None or actor.organization_id is None:
+        if (
+            actor is None
+            or actor.organization_id is None
+            or actor.role not in policy.OWNER_ROLES
+        ):
             raise Forbidden("只有单位用户可以查看本单位的条目")
         statement = statement.where(model.organization_id == actor.organization_id)
         if query.status:
@@ -371,7 +490,7 @@ def _visible_clause(model: Any, actor: Any, status: str | None) -> Any:
         return model.status == "published"
     clauses = [model.status.in_(workflow.PUBLIC_STATUSES)]
     if actor is not None:
-        if actor.organization_id is not None:
+        if actor.organization_id is not None and actor.role in policy.OWNER_ROLES:
             clauses.append(model.organization_id == actor.organization_id)
         if actor.role in STAFF_ROLES:
             clauses.append(model.status != "draft")
@@ -412,13 +531,10 @@ def parse_item_query(kind: ItemKind, args: Any, taxonomy: Taxonomy) -> ItemQuery
         if raw in (None, ""):
             return default
         try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            problems[name] = "应为正整数"
+            return parse_int(raw, text=True)
+        except ValueError as reason:
+            problems[name] = str(reason)
             return default
-        if value < 1:
-            problems[name] = "应为正整数"
-        return value
 
     page = integer("page", 1)
     per_page = integer("per_page", 20)

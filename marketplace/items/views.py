@@ -12,7 +12,6 @@ from flask import (
     url_for,
 )
 
-from marketplace import audit
 from marketplace.accounts.auth import current_actor
 from marketplace.clock import local_today, utcnow
 from marketplace.db import get_engine, get_session
@@ -113,7 +112,7 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
             item=item,
             proposals=proposals,
             can_mark=can(actor, "item.review"),
-            history=audit.list_entries(session, kind.name, item.id),
+            history=items.item_history(session, kind, actor, item),
             transitions=items.available_transitions(kind, actor, item),
             show_contact=items.can_see_contact(actor, item),
             can_edit=can(actor, f"{kind.name}.edit", item)

@@ -17,7 +17,7 @@ from sqlalchemy import orm
 from marketplace import audit, policy
 from marketplace.capabilities.models import Capability
 from marketplace.capabilities.services import CAPABILITIES
-from marketplace.errors import Invalid, NotFound
+from marketplace.errors import Invalid
 from marketplace.items import services as items
 from marketplace.matches import vectors
 from marketplace.matches.index import (
@@ -216,10 +216,10 @@ def record_feedback(
 ) -> MatchFeedback:
     """A center officer's mark on a pairing; marking again replaces the mark."""
     policy.require(actor, "item.review", message="只有促进中心可以标注匹配结果")
-    if session.get(Scene, scene_id) is None:
-        raise NotFound("场景机会不存在", code="scene_not_found")
-    if session.get(Capability, capability_id) is None:
-        raise NotFound("场景能力不存在", code="capability_not_found")
+    # Visible as on the items' own pages: a mark on a draft would show its text in
+    # the feedback list (issue 12, finding 3).
+    items.get_visible_item(session, SCENES, actor, scene_id)
+    items.get_visible_item(session, CAPABILITIES, actor, capability_id)
     mark = session.scalar(
         sa.select(MatchFeedback).where(
             MatchFeedback.scene_id == scene_id,

@@ -27,6 +27,7 @@ from marketplace.capabilities.models import Capability
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.editions.services import CAPABILITY_RENEWAL
 from marketplace.errors import Conflict, Invalid, NotFound
+from marketplace.integers import is_id
 from marketplace.items import services as items
 from marketplace.items.fields import parse_fields
 from marketplace.matches import services as matches
@@ -597,11 +598,7 @@ def parse_read_request(payload: Any) -> list[int] | None:
     if payload.get("all") is True and "ids" not in payload:
         return None
     ids = payload.get("ids")
-    if (
-        not isinstance(ids, list)
-        or not ids
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
-    ):
+    if not isinstance(ids, list) or not ids or not all(is_id(i) for i in ids):
         raise Invalid(
             "请给出要标为已读的通知编号，或 all 为 true",
             fields={"ids": "应为非空的整数列表（或改用 all: true）"},
@@ -712,7 +709,7 @@ def create_saved_search(
         raise Invalid("请求内容应为对象", code="invalid_body")
     problems: dict[str, str] = {}
     list_kind = payload.get("list")
-    if list_kind not in LISTS:
+    if not isinstance(list_kind, str) or list_kind not in LISTS:
         problems["list"] = "清单：可选 scenes（场景机会）或 capabilities（场景能力）"
     # An empty choice means "any", as on the list page.
     present = {

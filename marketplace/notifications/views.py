@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from marketplace.accounts.auth import current_actor
 from marketplace.db import get_session, utcnow
 from marketplace.errors import Conflict, Invalid
+from marketplace.integers import parse_int
 from marketplace.notifications import services
 from marketplace.notifications.models import FREQUENCIES
 from marketplace.policy import SIGNED_IN, access
@@ -31,8 +32,10 @@ PER_PAGE = 30
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+    try:
+        return parse_int(request.args.get("page", "1"), text=True)
+    except ValueError:
+        return 1
 
 
 @bp.app_context_processor

@@ -97,6 +97,13 @@ def test_log_in_is_throttled_after_five_failures(client, make_user, db):
         "https://evil.example/x",
         "/\\evil.example",
         "javascript:alert(1)",
+        # A header break was a 500 after the session had been created.
+        "/review\r\nSet-Cookie: planted=1",
+        "/review\nX-Injected: 1",
+        # Browsers drop tabs and line breaks in URLs: this would become //evil.
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        "/review\x00",
     ],
 )
 def test_login_never_redirects_off_site(client, make_user, form_post, target):
@@ -107,6 +114,8 @@ def test_login_never_redirects_off_site(client, make_user, form_post, target):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+    assert "planted" not in response.headers.get("Set-Cookie", "")
+    assert client.get("/review").status_code == 200
 
 
 def test_login_returns_to_the_page_asked_for(client, make_user, form_post):

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from marketplace import create_app
-from marketplace.config import default_editions_directory
+from marketplace.config import database_directory
 from marketplace.db import session_scope
 from marketplace.editions import files
 from marketplace.editions.models import Edition, EditionFile
@@ -148,14 +148,14 @@ def test_verify_editions_names_a_file_that_is_not_the_editions_own(app, make_sce
     assert result.exit_code == 1 and "Excel 下载文件缺失" in result.output
 
 
-def test_the_default_editions_directory_belongs_to_the_database(tmp_path):
+def test_the_database_directory_belongs_to_the_database(tmp_path):
     instance = str(tmp_path / "instance")
-    first = default_editions_directory(f"sqlite:///{tmp_path}/a.sqlite", instance)
-    second = default_editions_directory(f"sqlite:///{tmp_path}/b.sqlite", instance)
+    first = database_directory(f"sqlite:///{tmp_path}/a.sqlite", instance)
+    second = database_directory(f"sqlite:///{tmp_path}/b.sqlite", instance)
     assert first == tmp_path / "a.sqlite-editions"  # beside the SQLite file
     assert second == tmp_path / "b.sqlite-editions"
     servers = {
-        default_editions_directory(url, instance)
+        database_directory(url, instance)
         for url in (
             "postgresql+psycopg://u@db1:5432/marketplace",
             "postgresql+psycopg://u@db1:5432/marketplace_staging",

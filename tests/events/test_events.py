@@ -131,8 +131,10 @@ def test_bad_participant_lists_are_refused(
 def test_unpublished_items_cannot_take_part(
     api: Any, event: dict[str, Any], make_scene: Any
 ) -> None:
-    draft = make_scene(status="draft", title="草稿场景不能参会的测试")
-    response = api.post(f"/events/{event['id']}/participants", {"scene_ids": [draft]})
+    # A submitted scene, which the center sees; a draft it does not see is simply
+    # missing (tests/items/test_side_doors.py).
+    pending = make_scene(status="submitted", title="待审核场景不能参会的测试")
+    response = api.post(f"/events/{event['id']}/participants", {"scene_ids": [pending]})
     assert response.status_code == 422
     assert "尚未发布" in response.get_json()["error"]["fields"]["scene_ids"]
 

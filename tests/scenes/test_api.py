@@ -34,7 +34,9 @@ def test_unit_posts_submits_and_center_publishes_through_the_api(
     public = client.get(f"/api/v1/scenes/{scene_id}").get_json()
     assert public["status"] == "published"
     assert public["contact_phone"] is None  # the unit did not make contacts public
-    assert [(h["from"], h["to"]) for h in public["history"]] == [
+    assert [(h["from"], h["to"]) for h in public["history"]] == [(None, "published")]
+    owner_view = client.get(f"/api/v1/scenes/{scene_id}", headers=unit_auth)
+    assert [(h["from"], h["to"]) for h in owner_view.get_json()["history"]] == [
         (None, "draft"),
         ("draft", "submitted"),
         ("submitted", "approved"),
