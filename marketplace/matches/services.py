@@ -18,6 +18,7 @@ from marketplace import audit, policy
 from marketplace.capabilities.models import Capability
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.errors import Invalid
+from marketplace.integers import parse_int
 from marketplace.items import services as items
 from marketplace.matches import vectors
 from marketplace.matches.index import (
@@ -67,11 +68,12 @@ class Proposal:
 def parse_k(raw: str | None, default: int = 10) -> int:
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_K:
+    try:
+        return parse_int(raw, maximum=MAX_K, text=True)
+    except ValueError:
         raise Invalid(
             "k 须为1到50之间的整数", fields={"k": f"须为1到{MAX_K}之间的整数"}
-        )
-    return int(raw)
+        ) from None
 
 
 @functools.cache

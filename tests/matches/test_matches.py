@@ -61,7 +61,7 @@ def test_a_draft_scene_has_no_public_matches(client, make_scene, make_user, toke
 
 def test_k_is_bounded(client, make_scene):
     scene_id = make_scene()
-    for bad in ("0", "51", "abc", "-1", "1000000000"):
+    for bad in ("0", "51", "abc", "-1", "1000000000", "9" * 5000, "²", "١٢"):
         response = client.get(f"/api/v1/scenes/{scene_id}/matches?k={bad}")
         assert response.status_code == 422
         assert "k" in response.get_json()["error"]["fields"]
