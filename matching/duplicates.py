@@ -5,6 +5,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from matching.items import Item
@@ -13,6 +14,9 @@ from matching.tokenize import Tokenizer, document_words, normalize
 
 TEXT_THRESHOLD = 0.80
 TITLE_THRESHOLD = 90.0
+# Cosine of e5 sentence vectors: the same need rewritten in other words measured
+# 0.97, two different needs of one topic (电梯困人监测 / 电梯能耗改造) 0.89-0.92.
+SEMANTIC_THRESHOLD = 0.95
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,8 @@ class Duplicate:
     title: str
     text_similarity: float
     title_similarity: float
+    # Cosine of the two sentence vectors; None where either has none.
+    semantic_similarity: float | None = None
 
 
 class DuplicateFinder:
@@ -42,8 +48,13 @@ class DuplicateFinder:
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
 
-    def fit(self, existing: Sequence[Item]) -> "DuplicateFinder":
+    def fit(
+        self, existing: Sequence[Item], *, vectors: np.ndarray | None = None
+    ) -> "DuplicateFinder":
+        """Index the existing items; `vectors` (rows in their order) let `find` also
+        catch the same need written in other words."""
         self.items_ = list(existing)
+        self.vectors_ = vectors
         self.titles_ = [normalize(item.title) for item in self.items_]
         self.index_ = (
             TermIndex([self._words(item) for item in self.items_])
@@ -57,13 +68,19 @@ class DuplicateFinder:
             return list(item.tokens)
         return document_words(self.tokenizer, item.title, item.description)
 
-    def find(self, item: Item, limit: int = 5) -> list[Duplicate]:
-        """Existing items at or above either threshold, most similar first."""
+    def find(
+        self, item: Item, limit: int = 5, *, vector: np.ndarray | None = None
+    ) -> list[Duplicate]:
+        """Existing items at or above any threshold, most similar first."""
         if self.index_ is None:
             return []
         query = self.index_.transform([self._words(item)])
         text_scores = self.index_.scores(query)
         candidates = set(top_indices(text_scores, 20).tolist())
+        semantic = None
+        if vector is not None and self.vectors_ is not None and vector.any():
+            semantic = np.asarray(self.vectors_, np.float32) @ vector
+            candidates |= set(np.flatnonzero(semantic >= SEMANTIC_THRESHOLD).tolist())
         title = normalize(item.title)
         for _, _, row in process.extract(
             title,
@@ -79,17 +96,30 @@ class DuplicateFinder:
             title_score = float(fuzz.ratio(title, self.titles_[row]))
             if self.items_[row].id == item.id:
                 continue
-            if text >= TEXT_THRESHOLD or title_score >= TITLE_THRESHOLD:
+            meaning = float(semantic[row]) if semantic is not None else None
+            if (
+                text >= TEXT_THRESHOLD
+                or title_score >= TITLE_THRESHOLD
+                or (meaning is not None and meaning >= SEMANTIC_THRESHOLD)
+            ):
                 found.append(
                     Duplicate(
                         self.items_[row].id,
                         self.items_[row].title,
                         round(text, 3),
                         round(title_score, 1),
+                        round(meaning, 3) if meaning is not None else None,
                     )
                 )
         found.sort(
-            key=lambda d: (-max(d.text_similarity, d.title_similarity / 100), d.id)
+            key=lambda d: (
+                -max(
+                    d.text_similarity,
+                    d.title_similarity / 100,
+                    d.semantic_similarity or 0.0,
+                ),
+                d.id,
+            )
         )
         return found[:limit]
 

@@ -37,6 +37,7 @@ from marketplace.editions.services import (
 )
 from marketplace.errors import DomainError, NotFound, Unavailable
 from marketplace.jobs import last_runs, recent_runs
+from marketplace.matches.vectors import dense_mode
 from marketplace.policy import PUBLIC, access, require
 from marketplace.scheduler import JOBS, job_next_run
 
@@ -195,6 +196,7 @@ def jobs() -> Any:
             k: schedule.next_run(s, now, timezone) for k, s in schedules.items()
         },
         local_time=local_time,
+        match_mode=dense_mode(current_app.config),
     )
 
 

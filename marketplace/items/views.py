@@ -69,6 +69,7 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
             get_indexes(current_app),
             own_id=item_id,
             now=utcnow(),
+            embedder=write_embedder(current_app.config),
         )
         return None if check.clean else check
 

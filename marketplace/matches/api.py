@@ -15,6 +15,7 @@ from marketplace.items.fields import parse_fields
 from marketplace.items.services import ItemKind
 from marketplace.matches import answers, services
 from marketplace.matches.index import get_indexes
+from marketplace.matches.vectors import write_embedder
 from marketplace.policy import PUBLIC, access
 from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
@@ -134,6 +135,7 @@ def _check(kind: ItemKind) -> Any:
         get_indexes(current_app),
         own_id=body.get("id") if isinstance(body.get("id"), int) else None,
         now=utcnow(),
+        embedder=write_embedder(current_app.config),
     )
     return jsonify(check.to_json())
 

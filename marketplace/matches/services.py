@@ -34,8 +34,9 @@ from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
 from marketplace.search import get_tokenizer
-from matching import Item, Match, Matcher, fit_score_model
+from matching import Embedder, Item, Match, Matcher, fit_score_model
 from matching.duplicates import Duplicate, DuplicateFinder
+from matching.embed import embedding_text
 from matching.evaluate import ndcg_at_k
 from matching.quality import QualityIssue, assess, is_too_vague
 
@@ -426,6 +427,7 @@ class SubmissionCheck:
                     "title": d.title,
                     "text_similarity": d.text_similarity,
                     "title_similarity": d.title_similarity,
+                    "semantic_similarity": d.semantic_similarity,
                 }
                 for d in self.duplicates
             ],
@@ -442,14 +444,22 @@ def check_submission(
     *,
     own_id: int | None = None,
     now: datetime,
+    embedder: Embedder | None = None,
 ) -> SubmissionCheck:
-    """Quality flags and likely duplicates of a need or offer, before it is saved."""
+    """Quality flags and likely duplicates of a need or offer, before it is saved.
+
+    With an `embedder` (this is a write path: the text is new), duplicates also
+    include the same need written in other words.
+    """
     tokenizer = get_tokenizer()
     issues = assess(title, description, tokenizer, offer=kind is CAPABILITIES)
     probe = Item(id=str(own_id or 0), title=title, description=description)
     index = indexes[kind.plural]
     index.refresh(session, now)
-    candidates = index.similar(probe, 20)
+    vector = None
+    if embedder is not None and index.model_name == embedder.name:
+        vector = embedder.passages([embedding_text(title, description)])[0]
+    candidates = index.similar(probe, 20, vector=vector)
     if organization_id is not None:
         own = session.scalars(
             sa.select(kind.model).where(
@@ -459,9 +469,14 @@ def check_submission(
         ).all()
         to_item = scene_item if kind is SCENES else capability_item
         candidates += [to_item(row) for row in own]
-    unique = {c.id: c for c in candidates if c.id != str(own_id)}
-    finder = DuplicateFinder(tokenizer).fit(list(unique.values()))
-    return SubmissionCheck(issues, finder.find(probe))
+    unique = list({c.id: c for c in candidates if c.id != str(own_id)}.values())
+    known = (
+        vectors.stored_vectors(session, kind.name, unique, index.model_name)[0]
+        if vector is not None and unique and index.model_name is not None
+        else None
+    )
+    finder = DuplicateFinder(tokenizer).fit(unique, vectors=known)
+    return SubmissionCheck(issues, finder.find(probe, vector=vector))
 
 
 def new_strong_matches(

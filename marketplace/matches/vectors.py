@@ -44,11 +44,15 @@ class DenseMode:
 def dense_mode(config: Any) -> DenseMode:
     """The process's sentence model when the dense stage is on (MARKETPLACE_DENSE)."""
     if not config.get("MATCH_DENSE", True):
-        return DenseMode(
-            None, "语义匹配未启用（MARKETPLACE_DENSE=off），仅按关键词匹配"
-        )
+        return DenseMode(None, "语义匹配未开启，仅按关键词匹配")
     status = load_embedder()
-    return DenseMode(status.embedder, status.message)
+    if status.embedder is None:
+        return DenseMode(
+            None,
+            "语义模型无法使用，暂时仅按关键词匹配；请系统管理员检查服务器上的语义模型"
+            f"（{status.message}）",
+        )
+    return DenseMode(status.embedder, "按语义和关键词共同匹配")
 
 
 def write_embedder(config: Any) -> Embedder | None:
@@ -140,10 +144,11 @@ def stored_vectors(
     """(len(items), DIM) current vectors in the items' order, zero rows where an item
     has none (stale or missing), and how many are missing."""
     matrix = np.zeros((len(items), DIM), dtype=np.float32)
-    position = {item.id: i for i, item in enumerate(items)}
-    digests = {item.id: text_digest(item_text(item)) for item in items}
+    # Rows or matcher Items (whose ids are strings) alike.
+    position = {int(item.id): i for i, item in enumerate(items)}
+    digests = {int(item.id): text_digest(item_text(item)) for item in items}
     found = 0
-    for chunk in _chunks([item.id for item in items], 5000):
+    for chunk in _chunks(list(position), 5000):
         rows = session.execute(
             sa.select(
                 ItemVector.item_id, ItemVector.text_digest, ItemVector.vector

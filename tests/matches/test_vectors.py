@@ -125,11 +125,18 @@ def test_every_worker_maps_one_shared_file_of_vectors(app, make_capability, make
     assert not matrix.flags.owndata and isinstance(matrix.base, np.memmap)
 
 
-def test_without_the_model_embed_says_why_and_the_job_reports_words_only(app):
+def test_without_the_model_embed_says_why_and_the_jobs_page_says_words_only(
+    app, client, make_user, login
+):
     result = app.test_cli_runner().invoke(args=["embed"])
     assert result.exit_code != 0
     assert "仅按关键词匹配" in result.output
     assert "仅按关键词匹配" in embed_missing_vectors(app)
+    login(make_user("admin"))
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "匹配方式：语义匹配未开启，仅按关键词匹配" in page, page[page.find("<h1") :][
+        :300
+    ]
 
 
 def test_a_page_without_strong_matches_says_so(client, make_scene, make_capability):
@@ -168,3 +175,32 @@ def test_deleting_a_draft_deletes_its_vector(
         == 204
     )
     assert db.scalar(sa.select(sa.func.count()).select_from(ItemVector)) == 0
+
+
+@pytest.mark.dense
+def test_the_intake_check_names_the_same_need_written_in_other_words(
+    client, make_scene, make_user, token_for
+):
+    existing = make_scene(
+        title="梁溪区老旧小区加装电梯运行安全物联网监测",
+        description="为全区已加装的312部电梯安装振动和困人传感器，接入区城运中心，"
+        "要求困人报警30秒以内推送到维保单位。",
+    )
+    make_scene(
+        title="新吴区商务楼宇电梯能耗监测与节能改造",
+        description="对园区120部电梯加装能耗计量，分析待机能耗，提出节能方案。",
+    )
+    response = client.post(
+        "/api/v1/scenes/check",
+        headers=token_for(make_user("unit")),
+        json={
+            "title": "梁溪区加装电梯安全监测",
+            "description": "给区里三百多部加装电梯装上传感器，电梯困人后半分钟内"
+            "通知维保公司，数据接到城运中心。",
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    duplicates = response.get_json()["duplicates"]
+    assert [d["id"] for d in duplicates] == [existing]
+    assert duplicates[0]["semantic_similarity"] >= 0.95
+    assert duplicates[0]["text_similarity"] < 0.8
