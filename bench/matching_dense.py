@@ -80,7 +80,7 @@ import search_latency as catalogue  # noqa: E402
 from marketplace.capabilities.models import Capability, CapabilityTag  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.matches.models import ItemVector  # noqa: E402
-from marketplace.matches.vectors import item_text, to_bytes  # noqa: E402
+from marketplace.matches.vectors import to_bytes  # noqa: E402
 from marketplace.organizations.models import Organization  # noqa: E402
 from marketplace.scenes.models import Scene, SceneIndustry  # noqa: E402
 from marketplace.schema import upgrade_database  # noqa: E402
@@ -347,7 +347,7 @@ def run_rank(corpus: Corpus, args: argparse.Namespace, table: Table) -> None:
     stored = [time_ms(lambda s=s, v=v: matcher.rank(s, 10, vector=v)) for s, v in timed]
     raw = [time_ms(lambda s=s: matcher.rank(s, 10)) for s, _ in timed]
     reasons = matcher.rank(timed[0][0], 10, vector=timed[0][1]).matches[0].reasons
-    say(f"  e.g. reasons of a top match: {[r.get('kind', r) for r in reasons][:6]}")
+    say(f"  reason factors of the top match: {[r.get('factor') for r in reasons]}")
     cmd = command(args, "rank", "capabilities", "rank-queries")
     for label, times in (("stored vector", stored), ("raw text (query embedded)", raw)):
         p50, p99 = percentile(times, 50), percentile(times, 99)

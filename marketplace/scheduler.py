@@ -83,7 +83,7 @@ JOBS = (
     ),
     Job(
         "embed-missing-vectors",
-        "补算语义向量",
+        "为新条目准备语义匹配",
         embed_missing_vectors,
         lambda tz: IntervalTrigger(minutes=5, timezone=tz),
         "每5分钟",

@@ -387,6 +387,7 @@ class Matcher:
                 shared_bigrams,
                 demand_words=demand_words,
                 supply_words=self.words_of(supply),
+                synonyms=self.synonyms_,
             )
             for supply, row, shared, shared_bigrams in zip(
                 supplies, features, terms, bigrams, strict=True

@@ -1,6 +1,6 @@
 """Reasons for a match, in Chinese, that a person can check against the two texts."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from matching.tokenize import DATA_DIR, normalize, read_word_list
 from matching.weights import FEATURES, LABELS
 
 MAX_TERMS = 6
+MIN_SHARE = 0.05
 # Words that any need or offer may say (优化、数据、试点 ...): shared, they tell a
 # person nothing about why this pair fits, so no reason names them.
 GENERIC_WORDS = frozenset(read_word_list(DATA_DIR / "generic.txt"))
@@ -60,6 +61,15 @@ def _without_parts(words: list[str]) -> list[str]:
     ]
 
 
+def _readable(word: str) -> bool:
+    """A whole Chinese word worth naming to a person."""
+    return (
+        len(word) > 1
+        and word not in GENERIC_WORDS
+        and not any(c.isascii() and c.isalnum() for c in word)
+    )
+
+
 def _similar_words(
     bigrams: list[str],
     terms: list[str],
@@ -70,21 +80,25 @@ def _similar_words(
     """Shared bigrams told as the two whole words that hold them (客流统计≈客流计数),
     never as the bare two characters (及零 of 汽车及零部件 means nothing to a reader).
 
-    Pairs of words that are the same, already named as shared terms, or generic are
-    left out.
+    Left out: generic bigrams (高端 of 高端装备≈高端膜材料), words with Latin letters or
+    digits (mm≈1mm, 50hz≈ghz), a word inside the other (缺陷检测≈缺陷, 物联网≈联网: a
+    part says nothing the whole does not), and words already named as shared terms.
     """
     told: set[str] = set(terms)
     pairs: list[str] = []
     for gram in bigrams:
+        if gram in GENERIC_WORDS:
+            continue
         left = [w for w in dict.fromkeys(demand_words) if gram in w and w not in told]
         right = [w for w in dict.fromkeys(supply_words) if gram in w and w not in told]
-        left = [w for w in left if w not in GENERIC_WORDS and len(w) > 1]
-        right = [w for w in right if w not in GENERIC_WORDS and len(w) > 1]
-        if not left or not right:
+        left = [w for w in left if _readable(w)]
+        right = [w for w in right if _readable(w)]
+        found = next(
+            ((a, b) for a in left for b in right if a not in b and b not in a), None
+        )
+        if found is None:
             continue
-        a, b = left[0], right[0]
-        if a == b:
-            continue
+        a, b = found
         pairs.append(f"{a}≈{b}")
         told.update((a, b))
         if len(pairs) == limit:
@@ -102,6 +116,7 @@ def reasons(
     *,
     demand_words: Sequence[str] = (),
     supply_words: Sequence[str] = (),
+    synonyms: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One reason per kind of evidence that contributed, with its share of the score.
 
@@ -119,7 +134,17 @@ def reasons(
             *supply.industries,
         )
     }
-    terms = [t for t in terms if t not in tagged][:MAX_TERMS]
+    # A term is named as each text writes it: a synonym group's first word that one
+    # text never says would puzzle the reader, so it reads 雨污混接≈管网错接.
+    written = []
+    for term in terms:
+        if term in tagged:
+            continue
+        left = _as_written(term, _plain(demand), demand_words, synonyms or {})
+        right = _as_written(term, _plain(supply), supply_words, synonyms or {})
+        if left and right:
+            written.append(left if left == right else f"{left}≈{right}")
+    terms = list(dict.fromkeys(written))[:MAX_TERMS]
     contributions = dict(zip(FEATURES, (features * weights).tolist(), strict=True))
     contributions["words"] += contributions.pop("bm25")
     total = sum(contributions.values()) or 1.0
@@ -135,7 +160,8 @@ def reasons(
             terms,
             _similar_words(bigrams, terms, demand_words, supply_words),
         )
-        if text is None or share < 0.005:
+        # Reasons under 5% of the score (a district, a maturity) add only noise.
+        if text is None or share < MIN_SHARE:
             continue
         result.append(
             {
@@ -146,6 +172,19 @@ def reasons(
             }
         )
     return result
+
+
+def _plain(item: Item) -> str:
+    return normalize(f"{item.title} {item.description}")
+
+
+def _as_written(
+    term: str, text: str, words: Sequence[str], synonyms: Mapping[str, str]
+) -> str | None:
+    """The term as the text writes it: itself, or a word of its synonym group."""
+    if term in text:
+        return term
+    return next((w for w in words if synonyms.get(w) == term and w in text), None)
 
 
 def _describe(

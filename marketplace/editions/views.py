@@ -197,6 +197,7 @@ def jobs() -> Any:
         },
         local_time=local_time,
         match_mode=dense_mode(current_app.config),
+        job_labels={job.id: job.label for job in JOBS},
     )
 
 

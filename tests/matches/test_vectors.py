@@ -86,7 +86,7 @@ def test_an_offer_sharing_no_words_is_proposed_with_a_semantic_reason(
     semantic = [r for r in items[0]["reasons"] if r["factor"] == "dense"]
     assert semantic and semantic[0]["text"].startswith("语义")
     page = client.get(f"/scenes/{scene_id}").get_data(as_text=True)
-    assert semantic[0]["text"].split("（")[0] in page and "可信度" in page
+    assert semantic[0]["text"].split("（")[0] in page and "相关可能性约" in page
 
 
 @pytest.mark.dense

@@ -87,8 +87,10 @@ def test_reasons_name_shared_terms_fields_and_their_shares(matcher):
     texts = " ".join(r["text"] for r in best.reasons)
     assert "共同关键词" in texts and "无人机" in texts
     assert "领域一致：城市治理" in texts
-    assert "服务板块覆盖：江阴市" in texts
-    assert abs(sum(r["share"] for r in best.reasons) - 1) < 0.05
+    # A reason under 5% of the score (here the district) is left out as noise.
+    assert all(r["share"] >= 0.05 for r in best.reasons)
+    # The reasons told cover most of the score; the rest had nothing to name.
+    assert 0.6 <= sum(r["share"] for r in best.reasons) <= 1.0
 
 
 def test_synonyms_connect_different_words():
