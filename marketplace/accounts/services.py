@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from marketplace import audit
+from marketplace import audit, policy
 from marketplace.accounts.models import ROLES, LoginAttempt, User, UserSession
 from marketplace.errors import Conflict, Invalid, NotFound, TooManyRequests
 from marketplace.organizations.models import Organization
@@ -87,7 +87,7 @@ def create_user(
     return user
 
 
-OWNER_ROLES = frozenset({"unit", "vendor"})
+OWNER_ROLES = policy.OWNER_ROLES
 
 
 def _role_conflict(session: orm.Session, organization: Organization, role: str) -> str:

@@ -9,7 +9,7 @@ from marketplace.db import get_engine, get_session, utcnow
 from marketplace.items import services as items
 from marketplace.matches import services as matches
 from marketplace.matches.index import get_indexes
-from marketplace.policy import PUBLIC, SIGNED_IN, access
+from marketplace.policy import OWNER_ROLES, PUBLIC, SIGNED_IN, access
 from marketplace.scenes.services import SCENES
 from marketplace.taxonomy import get_taxonomy
 
@@ -53,7 +53,12 @@ def mine() -> Any:
     session = get_session()
     dialect = get_engine(current_app).dialect.name
     pages = {}
-    if actor is not None and actor.organization_id is not None:
+    # Only the accounts that post items own their organization's (policy.OWNER_ROLES).
+    if (
+        actor is not None
+        and actor.organization_id is not None
+        and actor.role in OWNER_ROLES
+    ):
         for kind in (SCENES, CAPABILITIES):
             pages[kind.name] = items.list_items(
                 session, kind, actor, items.ItemQuery(mine=True, per_page=100), dialect

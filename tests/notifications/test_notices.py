@@ -193,5 +193,6 @@ def test_notify_command_runs_both_jobs_and_the_jobs_page_lists_them(
     assert "发送通知摘要邮件完成：未配置邮件服务器" in result.output
     login(make_user("center"))
     page = client.get("/admin/jobs").get_data(as_text=True)
-    assert "create-notices" in page and "send-digests" in page
+    assert "生成提醒与匹配通知" in page and "发送通知摘要邮件" in page
+    assert "create-notices" not in page  # staff read names, not job ids
     assert "每天 07:30" in page
