@@ -10,8 +10,8 @@ from typing import Any, Self
 import numpy as np
 
 from matching.embed import Embedder, embedding_text, load_embedder
+from matching.explain import name_closest_sentences, shared_terms
 from matching.explain import reasons as explain_reasons
-from matching.explain import shared_terms
 from matching.features import StructuredFeatures
 from matching.items import Item
 from matching.retrieve import TermIndex, top_indices, word_bigrams
@@ -377,7 +377,7 @@ class Matcher:
         terms = shared_terms(query.words, word_rows, self.words_.terms, limit=12)
         bigrams = shared_terms(query.bigrams, bigram_rows, self.bigrams_.terms)
         demand_words = self.words_of(query.item)
-        return [
+        result = [
             explain_reasons(
                 query.item,
                 supply,
@@ -393,6 +393,9 @@ class Matcher:
                 supplies, features, terms, bigrams, strict=True
             )
         ]
+        if self.embedder_ is not None and self.vectors_ is not None:
+            name_closest_sentences(self.embedder_, query.item, supplies, result)
+        return result
 
     def score_items(
         self,

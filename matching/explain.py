@@ -1,5 +1,6 @@
 """Reasons for a match, in Chinese, that a person can check against the two texts."""
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -223,3 +224,51 @@ def _describe(
     if maturity in MATURITY_LEVELS and kind:
         return f"成熟度“{maturity}”适合{kind}场景"
     return None
+
+
+SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
+# Only the first few matches and sentences: each costs an embedding (raw-text path).
+SENTENCE_MATCHES = 3
+SENTENCES_PER_TEXT = 4
+SENTENCE_CHARS = 40
+
+
+def sentences(item: Item) -> list[str]:
+    """The title and the first sentences of the description, each bounded."""
+    parts = [item.title.strip()]
+    parts += [p.strip() for p in SENTENCE_END.split(item.description or "")]
+    kept = [p[:SENTENCE_CHARS] for p in parts if len(p.strip()) >= 4]
+    return list(dict.fromkeys(kept))[:SENTENCES_PER_TEXT]
+
+
+def name_closest_sentences(
+    embedder: Any,
+    demand: Item,
+    supplies: Sequence[Item],
+    reasons_of: list[list[dict[str, Any]]],
+) -> None:
+    """Add to the semantic reason of the first matches which sentence of each text
+    the model found closest (需求中“…”与能力中“…”最接近), where it weighs in.
+
+    It embeds the sentences, so it runs only where the matcher has a model (the
+    command line, the intake check), never on the platform's read path.
+    """
+    wanted = [
+        (i, reason)
+        for i, found in enumerate(reasons_of[:SENTENCE_MATCHES])
+        for reason in found
+        if reason["factor"] == "dense" and reason["share"] >= 0.15
+    ]
+    left = sentences(demand)
+    if not wanted or len(left) < 2:
+        return
+    left_vectors = embedder.queries(left)
+    for i, reason in wanted:
+        right = sentences(supplies[i])
+        if not right:
+            continue
+        closeness = left_vectors @ embedder.passages(right).T
+        a, b = np.unravel_index(int(np.argmax(closeness)), closeness.shape)
+        head, share = reason["text"].rsplit("（占", 1)
+        label = head.split("：", 1)[0]
+        reason["text"] = f"{label}：“{left[a]}”与“{right[b]}”最接近（占{share}"

@@ -2,6 +2,7 @@
 alone, calibration and the strong flag, and the bundled model on bad input."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -259,3 +260,20 @@ def test_the_command_line_marks_strong_matches_and_names_its_mode(tmp_path, dens
         for m in json.loads(out.getvalue())["matches"]
         for r in m["reasons"]
     )
+
+
+def test_the_semantic_reason_names_the_closest_sentences_where_a_model_is_at_hand():
+    matcher = Matcher(embedder=TableEmbedder(MEANINGS)).fit(SUPPLY)
+    best = matcher.rank(NEED, 1).matches[0]
+    semantic = next(r for r in best.reasons if r["factor"] == "dense")
+    named = re.search("“(.+?)”与“(.+?)”最接近", semantic["text"])
+    assert named, semantic["text"]
+    assert named[1] in f"{NEED.title}。{NEED.description}"
+    assert named[2] in f"{SUPPLY[0].title}，{SUPPLY[0].description}"
+    assert semantic["text"].endswith(f"（占{semantic['share']:.0%}）")
+    vectors = TableEmbedder(MEANINGS).passages([i.title for i in SUPPLY])
+    stored = Matcher(embedder=None).fit(SUPPLY, vectors=vectors)
+    query = TableEmbedder(MEANINGS).queries([NEED.title])[0]
+    plain = stored.rank(NEED, 1, vector=query).matches[0]
+    # Without a model at hand (the platform's read path) nothing is embedded.
+    assert "最接近" not in " ".join(r["text"] for r in plain.reasons)
