@@ -33,13 +33,8 @@ import numpy as np
 
 from matching import Item, Matcher, Tokenizer
 from matching.embed import CachedEmbedder, load_embedder
-from matching.evaluate import (
-    BM25Baseline,
-    TfidfBaseline,
-    ndcg_at_k,
-    recall_at_k,
-    reciprocal_rank,
-)
+from matching.evaluate import BM25Baseline, TfidfBaseline
+from matching.evaluate import evaluate as evaluate_ranker
 from matching.synonyms import read_synonym_groups
 from matching.weights import (
     DEFAULT_WEIGHTS,
@@ -70,17 +65,8 @@ def load(directory: Path) -> tuple[list[Item], list[Item], Judgments]:
 def evaluate(
     ranker: Callable[[Item], list[str]], demands: Sequence[Item], judgments: Judgments
 ) -> dict[str, float]:
-    """Mean nDCG@10, recall@50 and MRR over the demands that have judgments."""
-    scores: dict[str, list[float]] = defaultdict(list)
-    for demand in demands:
-        judged = judgments.get(demand.id)
-        if not judged:
-            continue
-        ranked = ranker(demand)
-        scores["ndcg@10"].append(ndcg_at_k(ranked, judged, 10))
-        scores["recall@50"].append(recall_at_k(ranked, judged, 50))
-        scores["mrr"].append(reciprocal_rank(ranked, judged))
-    return {name: float(np.mean(values)) for name, values in scores.items()}
+    """nDCG@10, recall@50 (deep enough for full-corpus retrieval) and MRR."""
+    return evaluate_ranker(ranker, demands, judgments, recall_at=50)
 
 
 def matcher_ranker(matcher: Matcher) -> Callable[[Item], list[str]]:

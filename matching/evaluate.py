@@ -46,16 +46,20 @@ def evaluate(
     ranker: Ranker,
     demands: Sequence[Item],
     judgments: Judgments,
+    *,
+    recall_at: int = 20,
 ) -> dict[str, float]:
-    """Mean nDCG@10, recall@20 and MRR over the demands that have judgments."""
-    scores: dict[str, list[float]] = {"ndcg@10": [], "recall@20": [], "mrr": []}
+    """Mean nDCG@10, recall@`recall_at` and MRR over the demands that have
+    judgments."""
+    recall = f"recall@{recall_at}"
+    scores: dict[str, list[float]] = {"ndcg@10": [], recall: [], "mrr": []}
     for demand in demands:
         judged = judgments.get(demand.id)
         if not judged:
             continue
         ranked = ranker(demand)
         scores["ndcg@10"].append(ndcg_at_k(ranked, judged, 10))
-        scores["recall@20"].append(recall_at_k(ranked, judged, 20))
+        scores[recall].append(recall_at_k(ranked, judged, recall_at))
         scores["mrr"].append(reciprocal_rank(ranked, judged))
     return {
         name: float(np.mean(values)) if values else 0.0

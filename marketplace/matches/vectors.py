@@ -98,22 +98,28 @@ def store_vector(
     row = session.get(ItemVector, (kind, item.id))
     if row is not None and row.model == embedder.name and row.text_digest == digest:
         return False
-    vector = embedder.passages([text])[0]
-    if row is None:
-        session.add(
-            ItemVector(
-                kind=kind,
-                item_id=item.id,
-                model=embedder.name,
-                text_digest=digest,
-                vector=to_bytes(vector),
-                computed_at=now,
-            )
-        )
-    else:
-        row.model, row.text_digest, row.vector = embedder.name, digest, to_bytes(vector)
-        row.computed_at = now
+    put_vector(
+        session, kind, item.id, embedder.name, digest, embedder.passages([text])[0], now
+    )
     return True
+
+
+def put_vector(
+    session: orm.Session,
+    kind: str,
+    item_id: int,
+    model: str,
+    digest: str,
+    vector: np.ndarray,
+    now: datetime,
+) -> None:
+    """Store (insert or replace) an item's vector."""
+    row = session.get(ItemVector, (kind, item_id))
+    if row is None:
+        row = ItemVector(kind=kind, item_id=item_id)
+        session.add(row)
+    row.model, row.text_digest, row.vector = model, digest, to_bytes(vector)
+    row.computed_at = now
 
 
 def delete_vector(session: orm.Session, kind: str, item_id: int) -> None:
@@ -284,14 +290,8 @@ def embed_missing(
             vectors = embedder.passages([item_text(item) for item in items])
             stamp = now()
             for item, vector in zip(items, vectors, strict=True):
-                row = session.get(ItemVector, (kind, item.id))
-                if row is None:
-                    row = ItemVector(kind=kind, item_id=item.id)
-                    session.add(row)
-                row.model = embedder.name
-                row.text_digest = text_digest(item_text(item))
-                row.vector = to_bytes(vector)
-                row.computed_at = stamp
+                digest = text_digest(item_text(item))
+                put_vector(session, kind, item.id, embedder.name, digest, vector, stamp)
             # Every worker reads the new vectors on its next request.
             bump_index_version(
                 session, "capabilities" if kind == "capability" else "scenes"
@@ -360,16 +360,7 @@ def seed_vectors(
         for i, row in enumerate(rows):
             digest = text_digest(texts[i])
             vector = computed[i] if i in computed else shipped[digest]
-            session.merge(
-                ItemVector(
-                    kind=kind,
-                    item_id=row.id,
-                    model=embedder.name,
-                    text_digest=digest,
-                    vector=to_bytes(vector),
-                    computed_at=now,
-                )
-            )
+            put_vector(session, kind, row.id, embedder.name, digest, vector, now)
             stored += 1
     session.flush()
     return stored
