@@ -165,7 +165,14 @@ def test_the_database_directory_belongs_to_the_database(tmp_path):
     assert len(servers) == 3
     assert all(path.parent == tmp_path / "instance" for path in servers)
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite", "EDITIONS_DIRECTORY": ""}
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite",
+            "EDITIONS_DIRECTORY": "",
+            "VECTORS_DIRECTORY": "",
+            "SECRET_KEY": "test-secret",
+        }
     )
     assert app.config["EDITIONS_DIRECTORY"] == str(first)
+    # The match vectors' shared files belong to the database the same way.
+    assert app.config["VECTORS_DIRECTORY"] == str(tmp_path / "a.sqlite-vectors")
     app.extensions["db"]["engine"].dispose()
