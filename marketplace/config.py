@@ -1,5 +1,6 @@
 """Settings from the environment (the names are fixed by CONTRACT.md)."""
 
+import ipaddress
 import os
 import re
 import secrets
@@ -8,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigurationError(RuntimeError):
@@ -85,7 +88,28 @@ def settings_from_env(
         ),
         # Links in e-mails point here.
         "BASE_URL": environ.get("MARKETPLACE_BASE_URL", "http://127.0.0.1:8000"),
+        # Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
+        # comma separated); nobody else's is, or anyone could pick their address.
+        "TRUSTED_PROXIES": trusted_proxies(
+            environ.get("MARKETPLACE_TRUSTED_PROXIES", "")
+        ),
     }
+
+
+def trusted_proxies(text: str) -> tuple[IPNetwork, ...]:
+    """`10.0.0.5, 10.1.0.0/16` as networks; a wrong entry stops the start, named."""
+    networks = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"MARKETPLACE_TRUSTED_PROXIES 中的“{entry}”不是 IP 地址或网段，"
+                "应写成 10.0.0.5 或 10.0.0.0/24，多个用逗号分开"
+            ) from None
+    return tuple(networks)
 
 
 _YES = ("1", "true", "yes", "on")

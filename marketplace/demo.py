@@ -24,7 +24,7 @@ from marketplace.taxonomy import get_taxonomy, load_seed_taxonomy
 from matching import Embedder
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "seed_data" / "demo"
-DEMO_PASSWORD = "demo-2026"
+DEMO_PASSWORD = "demo-wuxi-2026"
 CENTER_ORGANIZATION = {
     "name": "无锡市场景创新促进中心",
     "kind": "促进机构",

@@ -1,6 +1,7 @@
 """CSRF tokens for forms and the security headers of every response."""
 
 import hmac
+import ipaddress
 import secrets
 
 from flask import Flask, Response, current_app, g, request, session
@@ -35,6 +36,50 @@ def _check_csrf() -> None:
         raise BadRequest(
             "页面已过期或请求来源不明，请刷新页面后重试", code="csrf_failed"
         )
+
+
+def client_address() -> str:
+    """The address a request came from, as sign-in throttling and the audit log see it.
+
+    Behind a reverse proxy every request arrives from the proxy, so each would share
+    one throttle; but X-Forwarded-For is written by the client unless a proxy
+    overwrote it. So the header is read only when the connection comes from a
+    configured proxy (TRUSTED_PROXIES), right to left, skipping further trusted
+    proxies: the first address that is not one is the client.
+    """
+    peer = request.remote_addr or ""
+    trusted = current_app.config.get("TRUSTED_PROXIES", ())
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [
+        hop.strip()
+        for value in request.headers.getlist("X-Forwarded-For")
+        for hop in value.split(",")
+    ]
+    client = peer
+    for hop in reversed(hops):
+        if not _is_address(hop):
+            break  # a client's own junk: keep the last address a proxy vouched for
+        client = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return client
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_trusted(address: str, trusted: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == network.version and ip in network for network in trusted)
 
 
 def _set_headers(response: Response) -> Response:

@@ -16,7 +16,7 @@ import pytest
 from marketplace.db import session_scope, utcnow
 from marketplace.demo import load_demo
 
-DEMO_PASSWORD = "demo-2026"
+DEMO_PASSWORD = "demo-wuxi-2026"
 PER_KIND = 2
 # Downloads and feeds are not pages; logging out would end the walk.
 NOT_PAGES = re.compile(r"/logout|/download/|/export|\.(xlsx|csv|json|atom)$|/static/")

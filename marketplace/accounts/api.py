@@ -10,6 +10,7 @@ from marketplace.api import json_body
 from marketplace.db import get_session, utcnow
 from marketplace.errors import Invalid, Unauthorized
 from marketplace.policy import PUBLIC, SIGNED_IN, access
+from marketplace.security import client_address
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -26,7 +27,7 @@ def token() -> Any:
     session = get_session()
     now = utcnow()
     user = services.authenticate(
-        session, username, password, request.remote_addr or "", now=now
+        session, username, password, client_address(), now=now
     )
     if user is None:
         session.commit()

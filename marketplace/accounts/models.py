@@ -70,7 +70,10 @@ class LoginAttempt(Base):
     """Failed log-ins, counted in the database so every worker sees the same count."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_username_at", "username", "at"),)
+    __table_args__ = (
+        sa.Index("ix_login_attempts_username_at", "username", "at"),
+        sa.Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"),
+    )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     username: orm.Mapped[str] = orm.mapped_column(sa.String(50))

@@ -10,14 +10,22 @@ from sqlalchemy import orm
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace import audit, policy
+from marketplace.accounts import passwords
 from marketplace.accounts.models import ROLES, LoginAttempt, User, UserSession
 from marketplace.errors import Conflict, Invalid, NotFound, TooManyRequests
 from marketplace.organizations.models import Organization
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{3,50}$")
-MIN_PASSWORD_LENGTH = 8
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
+# Failed sign-ins are counted per account and address together, so a stranger who
+# types an official's name five times slows down only himself (issue 12, finding
+# 11): after FREE_FAILURES the pair waits FIRST_DELAY, doubling with each further
+# failure up to MAX_DELAY. One address failing on many accounts (password spraying)
+# is stopped by the address's own count.
+FREE_FAILURES = 5
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
+PAIR_WINDOW = timedelta(hours=1)
+ADDRESS_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 30
 API_TOKEN_LIFETIME = timedelta(days=30)
 # A fixed hash to compare against when the user does not exist, so that the response
@@ -44,8 +52,9 @@ def create_user(
     problems: dict[str, str] = {}
     if not USERNAME_PATTERN.match(username):
         problems["username"] = "用户名须为3至50位字母、数字、下划线、点或连字符"
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems["password"] = f"密码至少{MIN_PASSWORD_LENGTH}位"
+    weak = passwords.password_problem(password, username=username, role=role)
+    if weak:
+        problems["password"] = weak
     if role not in ROLES:
         problems["role"] = "角色须为 " + "、".join(ROLES)
     organization = None
@@ -123,25 +132,53 @@ def _role_conflict(session: orm.Session, organization: Organization, role: str) 
     return ""
 
 
+def login_delay(failures: int) -> timedelta:
+    """How long a pair must wait after its latest failure, given how many it has."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    doublings = min(failures - FREE_FAILURES, 16)
+    return min(FIRST_DELAY * 2**doublings, MAX_DELAY)
+
+
 def check_login_allowed(
     session: orm.Session, username: str, remote_addr: str, now: datetime
 ) -> None:
-    """Refuse further attempts after too many recent failures (per name and address)."""
-    since = now - FAILURE_WINDOW
-    by_name = session.scalar(
-        sa.select(sa.func.count()).where(
-            LoginAttempt.username == username, LoginAttempt.at >= since
+    """TooManyRequests (with Retry-After) while this account and address pair, or this
+    address on its own, has failed too often."""
+    failures = session.execute(
+        sa.select(sa.func.count(), sa.func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username[:50],
+            LoginAttempt.remote_addr == remote_addr,
+            LoginAttempt.at >= now - PAIR_WINDOW,
         )
-    )
-    by_address = session.scalar(
-        sa.select(sa.func.count()).where(
-            LoginAttempt.remote_addr == remote_addr, LoginAttempt.at >= since
+    ).one()
+    count, latest = failures
+    waits = []
+    if count and latest is not None:
+        waits.append(latest + login_delay(count) - now)
+    by_address = session.execute(
+        sa.select(sa.func.count(), sa.func.min(LoginAttempt.at)).where(
+            LoginAttempt.remote_addr == remote_addr,
+            LoginAttempt.at >= now - ADDRESS_WINDOW,
         )
-    )
-    if by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS:
-        raise TooManyRequests(
-            "登录失败次数过多，请15分钟后再试", code="too_many_login_attempts"
+    ).one()
+    if by_address[0] >= MAX_FAILURES_PER_ADDRESS:
+        waits.append(by_address[1] + ADDRESS_WINDOW - now)
+    wait = max(waits, default=timedelta(0))
+    if wait > timedelta(0):
+        seconds = int(wait.total_seconds()) + 1
+        error = TooManyRequests(
+            f"登录失败次数过多，请{_wait_in_words(seconds)}后再试",
+            code="too_many_login_attempts",
         )
+        error.retry_after_seconds = seconds
+        raise error
+
+
+def _wait_in_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}秒"
+    return f"{-(-seconds // 60)}分钟"
 
 
 def authenticate(
@@ -160,7 +197,19 @@ def authenticate(
     user = session.scalar(sa.select(User).where(User.username == username))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is not None and valid and user.active:
+        # The pair starts afresh: the owner's own earlier typos do not stay against it.
+        session.execute(
+            sa.delete(LoginAttempt).where(
+                LoginAttempt.username == username[:50],
+                LoginAttempt.remote_addr == remote_addr,
+            )
+        )
         return user
+    # Failures older than the longest window count for nothing: the table holds
+    # about an hour of them.
+    session.execute(
+        sa.delete(LoginAttempt).where(LoginAttempt.at < now - PAIR_WINDOW)
+    )
     session.add(LoginAttempt(username=username[:50], remote_addr=remote_addr, at=now))
     audit.record(
         session,
@@ -237,6 +286,8 @@ def set_user_active(
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("用户不存在", code="user_not_found")
+    if not active and user.active and user.role == "admin":
+        _keep_an_admin(session, user)
     user.active = active
     if not active:
         session.execute(sa.delete(UserSession).where(UserSession.user_id == user_id))
@@ -249,6 +300,24 @@ def set_user_active(
         at=now,
     )
     return user
+
+
+def _keep_an_admin(session: orm.Session, leaving: User) -> None:
+    """Refuse to disable the last active admin: nobody could then manage accounts.
+
+    The active admins' rows are locked (PostgreSQL) so that two admins disabling each
+    other at once cannot both succeed; SQLite lets one writer at a time commit.
+    """
+    others = session.scalars(
+        sa.select(User.id)
+        .where(User.role == "admin", User.active.is_(True), User.id != leaving.id)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise Conflict(
+            "这是最后一个启用的系统管理员账号，不能停用；请先启用或创建另一个管理员",
+            code="last_admin",
+        )
 
 
 def list_users(session: orm.Session) -> list[User]:

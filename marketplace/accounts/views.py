@@ -10,6 +10,7 @@ from marketplace.accounts import auth, services
 from marketplace.db import get_session, utcnow
 from marketplace.errors import TooManyRequests
 from marketplace.policy import PUBLIC, SIGNED_IN, access
+from marketplace.security import client_address
 
 bp = Blueprint("accounts", __name__)
 
@@ -48,12 +49,13 @@ def login_submit() -> Any:
     target = safe_next(next_url)
     try:
         user = services.authenticate(
-            session, username, password, request.remote_addr or "", now=utcnow()
+            session, username, password, client_address(), now=utcnow()
         )
     except TooManyRequests as error:
-        return render_template(
+        page = render_template(
             "accounts/login.html", error=error.message, username=username, next=next_url
-        ), 429
+        )
+        return page, 429, {"Retry-After": str(error.retry_after_seconds)}
     if user is None:
         session.commit()
         return render_template(

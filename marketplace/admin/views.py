@@ -140,9 +140,12 @@ def user_create() -> Any:
 def user_toggle(user_id: int) -> Any:
     session = get_session()
     active = request.form.get("active") == "1"
-    user = accounts.set_user_active(
-        session, current_actor(), user_id, active, now=utcnow()
-    )
+    try:
+        user = accounts.set_user_active(
+            session, current_actor(), user_id, active, now=utcnow()
+        )
+    except DomainError as error:
+        return failed(error, url_for("admin.user_list"))
     session.commit()
     flash(
         f"用户“{user.username}”已{'启用' if active else '停用并退出所有登录'}",
