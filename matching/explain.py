@@ -1,5 +1,6 @@
 """Reasons for a match, in Chinese, that a person can check against the two texts."""
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -62,6 +63,7 @@ def _without_parts(words: list[str]) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=65536)
 def _readable(word: str) -> bool:
     """A whole Chinese word worth naming to a person."""
     return (
@@ -87,13 +89,13 @@ def _similar_words(
     """
     told: set[str] = set(terms)
     pairs: list[str] = []
+    readable_demand = [w for w in dict.fromkeys(demand_words) if _readable(w)]
+    readable_supply = [w for w in dict.fromkeys(supply_words) if _readable(w)]
     for gram in bigrams:
         if gram in GENERIC_WORDS:
             continue
-        left = [w for w in dict.fromkeys(demand_words) if gram in w and w not in told]
-        right = [w for w in dict.fromkeys(supply_words) if gram in w and w not in told]
-        left = [w for w in left if _readable(w)]
-        right = [w for w in right if _readable(w)]
+        left = [w for w in readable_demand if gram in w and w not in told]
+        right = [w for w in readable_supply if gram in w and w not in told]
         found = next(
             ((a, b) for a in left for b in right if a not in b and b not in a), None
         )
@@ -138,11 +140,12 @@ def reasons(
     # A term is named as each text writes it: a synonym group's first word that one
     # text never says would puzzle the reader, so it reads 雨污混接≈管网错接.
     written = []
+    demand_text, supply_text = _plain(demand), _plain(supply)
     for term in terms:
         if term in tagged:
             continue
-        left = _as_written(term, _plain(demand), demand_words, synonyms or {})
-        right = _as_written(term, _plain(supply), supply_words, synonyms or {})
+        left = _as_written(term, demand_text, demand_words, synonyms or {})
+        right = _as_written(term, supply_text, supply_words, synonyms or {})
         if left and right:
             written.append(left if left == right else f"{left}≈{right}")
     terms = list(dict.fromkeys(written))[:MAX_TERMS]
@@ -150,17 +153,11 @@ def reasons(
     contributions["words"] += contributions.pop("bm25")
     total = sum(contributions.values()) or 1.0
     values = dict(zip(FEATURES, features.tolist(), strict=True))
+    similar = _similar_words(bigrams, terms, demand_words, supply_words)
     result = []
     for name, amount in sorted(contributions.items(), key=lambda kv: -kv[1]):
         share = amount / total
-        text = _describe(
-            name,
-            values[name],
-            demand,
-            supply,
-            terms,
-            _similar_words(bigrams, terms, demand_words, supply_words),
-        )
+        text = _describe(name, values[name], demand, supply, terms, similar)
         # Reasons under 5% of the score (a district, a maturity) add only noise.
         if text is None or share < MIN_SHARE:
             continue
