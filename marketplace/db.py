@@ -3,7 +3,7 @@
 Views and jobs own the transaction: services receive a Session and never commit.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +13,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event, orm
 
 from marketplace.editions.digest import head_key
+from marketplace.errors import Invalid
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,8 +61,38 @@ def make_engine(url: str, *, sqlite_busy_seconds: float = 15.0) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": sqlite_busy_seconds})
         _configure_sqlite(engine, sqlite_busy_seconds)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    event.listen(engine, "before_cursor_execute", _refuse_nul_text)
+    return engine
+
+
+def _refuse_nul_text(
+    _connection: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> None:
+    """Text with a NUL character is refused (422) before it reaches the database.
+
+    PostgreSQL cannot store NUL in text and its driver raised a DataError, a 500;
+    SQLite stored it. Checked here, where every value of every query passes, a JSON
+    string or query parameter in any route is refused the same way on both.
+    """
+    rows = parameters if executemany else [parameters]
+    for row in rows:
+        if isinstance(row, Mapping):
+            values = row.values()
+        elif isinstance(row, list | tuple):
+            values = row
+        else:
+            values = (row,)
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            raise Invalid(
+                "内容中含有空字符（NUL），无法保存或查询", code="nul_character"
+            )
 
 
 def _configure_sqlite(engine: sa.Engine, busy_seconds: float) -> None:

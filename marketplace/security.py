@@ -6,7 +6,7 @@ import secrets
 
 from flask import Flask, Response, current_app, g, request, session
 
-from marketplace.errors import BadRequest
+from marketplace.errors import BadRequest, Invalid
 
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
@@ -100,7 +100,29 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
+NUL_MESSAGE = "不能含有空字符（NUL）"
+
+
+def _refuse_nul_characters() -> None:
+    """A NUL in a query string or form: refused with 422 naming the parameter.
+
+    PostgreSQL text cannot hold NUL, so one in a search box reached the driver and
+    came back as a 500 (SQLite would have stored it). JSON bodies are caught where
+    their values reach the database (`db._refuse_nul_text`): an unknown key is
+    ignored, not refused.
+    """
+    where = [
+        name
+        for source in (request.args, request.form)
+        for name, value in source.items(multi=True)
+        if "\x00" in name or "\x00" in value
+    ]
+    if where:
+        raise Invalid("请求中含有空字符", fields={name: NUL_MESSAGE for name in where})
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.before_request(_check_csrf)
     app.after_request(_set_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

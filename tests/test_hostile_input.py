@@ -288,3 +288,42 @@ def test_a_list_for_the_saved_search_list_or_a_meeting_outcome_names_the_field(
     )
     assert response.status_code == 422
     assert "outcome" in response.get_json()["error"]["fields"]
+
+
+def test_a_nul_character_anywhere_is_refused_by_name_never_500(
+    client, make_user, token_for, form_post, login, row_counts, make_scene
+):
+    """PostgreSQL text cannot hold NUL: a search with one was a 500 there
+    (schemathesis, GET /api/v1/organizations?q=...%00)."""
+    unit = make_user("unit")
+    headers = token_for(unit)
+    draft = make_scene(owner=unit, status="draft")
+    login(unit)
+    before = row_counts()
+    for url in (
+        "/api/v1/organizations?q=a%00b",
+        "/api/v1/scenes?q=%E7%94%B5%00",
+        "/api/v1/capabilities?district=%00",
+        "/scenes?q=a%00",
+    ):
+        response = client.get(url)
+        assert response.status_code == 422, url
+    assert client.get("/api/v1/scenes?q=x%00").get_json()["error"]["fields"] == {
+        "q": "不能含有空字符（NUL）"
+    }
+    # A JSON string no field rule checks is refused where it would reach the
+    # database (here the comment of a status change, kept in the audit log).
+    response = client.post(
+        f"/api/v1/scenes/{draft}/transition",
+        json={"to": "submitted", "comment": "请审核\x00"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "nul_character"
+    assert (
+        client.get(f"/api/v1/scenes/{draft}", headers=headers).get_json()["status"]
+        == "draft"
+    )
+    page = form_post("/scenes/new", {"title": "电梯\x00监测"})
+    assert page.status_code == 422
+    assert row_counts() == before

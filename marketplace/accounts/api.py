@@ -26,9 +26,7 @@ def token() -> Any:
         )
     session = get_session()
     now = utcnow()
-    user = services.authenticate(
-        session, username, password, client_address(), now=now
-    )
+    user = services.authenticate(session, username, password, client_address(), now=now)
     if user is None:
         session.commit()
         raise Unauthorized("用户名或密码错误", code="bad_credentials")

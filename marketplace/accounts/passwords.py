@@ -40,9 +40,7 @@ def password_problem(password: str, *, username: str, role: str) -> str | None:
     # A common word dressed with digits or a symbol (dragon2026, 2026password!) is
     # guessed as fast as the word itself.
     core = folded.strip(_DRESSING)
-    if folded in common_passwords() or (
-        len(core) >= 4 and core in common_passwords()
-    ):
+    if folded in common_passwords() or (len(core) >= 4 and core in common_passwords()):
         return "这个密码过于常见，很容易被猜中，请换一个"
     name = username.casefold()
     if len(name) >= 3 and (name in folded or folded in name or name[::-1] in folded):

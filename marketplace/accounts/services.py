@@ -207,9 +207,7 @@ def authenticate(
         return user
     # Failures older than the longest window count for nothing: the table holds
     # about an hour of them.
-    session.execute(
-        sa.delete(LoginAttempt).where(LoginAttempt.at < now - PAIR_WINDOW)
-    )
+    session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < now - PAIR_WINDOW))
     session.add(LoginAttempt(username=username[:50], remote_addr=remote_addr, at=now))
     audit.record(
         session,

@@ -31,8 +31,8 @@ def json_body() -> dict[str, Any]:
 def positive_int_arg(name: str, default: int, upper: int | None = None) -> int:
     """A query parameter that must be a positive integer of at most `upper`, or a
     clear 422 naming it (the document states the same bounds)."""
-    raw = request.args.get(name, "")
-    if not raw:
+    raw = request.args.get(name)
+    if raw is None:
         return default
     try:
         value = parse_int(raw, text=True)

@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify
 
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.db import get_session
+from marketplace.integers import DATABASE_INT_MAX
 from marketplace.items.services import MAX_PER_PAGE, ItemKind
 from marketplace.items.workflow import STATUSES
 from marketplace.notifications.schemas import openapi_paths as notification_paths
@@ -28,6 +29,14 @@ ERROR_STATUSES = {
     "413": "内容过大",
     "415": "内容类型不是 JSON",
     "422": "字段校验失败",
+    "429": "尝试过于频繁，按 Retry-After 的秒数后再试",
+}
+HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+# parse_int's bound: a larger page number is refused with 422.
+PAGE_PARAMETER = {
+    "name": "page",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 1, "maximum": DATABASE_INT_MAX},
 }
 
 
@@ -131,7 +140,7 @@ def _item_paths(
                 ],
             },
         },
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        PAGE_PARAMETER,
         {
             "name": "per_page",
             "in": "query",
@@ -159,7 +168,8 @@ def _item_paths(
                 "security": [],
                 "responses": {
                     "200": {"description": "一页结果", **_json(page_schema)},
-                    **_errors("422"),
+                    # mine=true is for the accounts that post items.
+                    **_errors("403", "422"),
                 },
             },
             "post": {
@@ -208,7 +218,7 @@ def _item_paths(
                 "requestBody": _json(_ref("Transition")),
                 "responses": {
                     "200": {"description": "变更后的条目", **_json(_ref(schema_name))},
-                    **_errors("400", "401", "403", "404", "409", "415", "422"),
+                    **_errors("400", "401", "403", "404", "409", "415", "422", "429"),
                 },
             },
         },
@@ -538,8 +548,7 @@ def build_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
                             }
                         ),
                     },
-                    "429": {"description": "失败次数过多", **_json(_ref("Error"))},
-                    **_errors("400", "401", "415", "422"),
+                    **_errors("400", "401", "415", "422", "429"),
                 },
             },
             "delete": {
@@ -676,6 +685,7 @@ def build_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
             for name, label in VOCABULARIES.items()
         },
     }
+    _document_what_every_operation_does(paths)
     return {
         "openapi": "3.0.3",
         "info": {"title": "无锡场景创新供需对接平台 API", "version": "1"},
@@ -724,6 +734,33 @@ def build_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
             },
         },
     }
+
+
+def _document_what_every_operation_does(paths: dict[str, Any]) -> None:
+    """What holds for every operation, stated once: a bearer token is checked on
+    public operations too (a revoked or malformed one gets 401), no query parameter
+    may hold NUL, and a request body is required where one is declared."""
+    for path in paths.values():
+        for method in HTTP_METHODS:
+            if method in path:
+                path[method]["responses"].setdefault("401", _errors("401")["401"])
+                for parameter in (
+                    *path.get("parameters", ()),
+                    *path[method].get("parameters", ()),
+                ):
+                    _no_nul(parameter["schema"])
+                # Every body the API takes is required: none sent is a 415 or 422.
+                if "requestBody" in path[method]:
+                    path[method]["requestBody"]["required"] = True
+
+
+# Query parameters and forms with a NUL are refused (security._refuse_nul_characters).
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _no_nul(schema: dict[str, Any]) -> None:
+    if schema.get("type") == "string" and "enum" not in schema:
+        schema.setdefault("pattern", NO_NUL_PATTERN)
 
 
 @bp.get("/api/openapi.json")

@@ -32,7 +32,8 @@ def edition_json(edition: Any) -> dict[str, Any]:
 @bp.get("")
 @access(PUBLIC)
 def index() -> Any:
-    editions = list_editions(get_session(), request.args.get("list") or None)
+    # `list=` with no value is refused (422) like any other name not in the enum.
+    editions = list_editions(get_session(), request.args.get("list"))
     items = [edition_json(e) for e in editions]
     return jsonify(
         {"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)}

@@ -316,7 +316,7 @@ def get_edition(session: orm.Session, edition_id: int) -> Edition:
 
 def list_editions(session: orm.Session, list_kind: str | None = None) -> list[Edition]:
     query = sa.select(Edition).order_by(Edition.published_at.desc(), Edition.id.desc())
-    if list_kind:
+    if list_kind is not None:
         query = query.where(Edition.list_kind == check_list(list_kind))
     return list(session.scalars(query))
 

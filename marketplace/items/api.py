@@ -23,7 +23,9 @@ def build_api_blueprint(kind: items.ItemKind) -> Blueprint:
     def index() -> Any:
         session = get_session()
         actor = current_actor()
-        query = items.parse_item_query(kind, request.args, get_taxonomy(session))
+        query = items.parse_item_query(
+            kind, request.args, get_taxonomy(session), blank_is_absent=False
+        )
         page = items.list_items(
             session, kind, actor, query, get_engine(current_app).dialect.name
         )

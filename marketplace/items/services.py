@@ -522,9 +522,25 @@ def _sort_order(model: Any, sort: str, *, public: bool) -> list[Any]:
     ]
 
 
-def parse_item_query(kind: ItemKind, args: Any, taxonomy: Taxonomy) -> ItemQuery:
-    """Read list parameters (q, filters, status, sort, page) from a query string."""
+def parse_item_query(
+    kind: ItemKind, args: Any, taxonomy: Taxonomy, *, blank_is_absent: bool = True
+) -> ItemQuery:
+    """Read list parameters (q, filters, status, sort, page) from a query string.
+
+    A page's filter form sends every field, the unused ones empty: there a blank
+    value means "not given". The API says what it means, so `blank_is_absent=False`
+    refuses `page=` or `status=` as it would any value outside the document.
+    """
     problems: dict[str, str] = {}
+    if not blank_is_absent:
+        known = {"page", "per_page", "status", "sort", "mine"} | {
+            f.name for f in kind.filter_fields
+        }
+        problems.update(
+            (name, "不能为空：不需要时请不带这个参数")
+            for name in known
+            if args.get(name) == ""
+        )
 
     def integer(name: str, default: int) -> int:
         raw = args.get(name)

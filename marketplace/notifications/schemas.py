@@ -4,6 +4,7 @@ declared once for the forms, the API and the OpenAPI document."""
 import re
 from typing import Any
 
+from marketplace.integers import DATABASE_INT_MAX
 from marketplace.items.fields import Field
 from marketplace.notifications.models import (
     KINDS,
@@ -127,7 +128,11 @@ def openapi_paths(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
         },
     }
     secured = [{"bearer": []}]
-    page = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
+    page = {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": DATABASE_INT_MAX},
+    }
     per_page = {
         "name": "per_page",
         "in": "query",
