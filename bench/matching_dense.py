@@ -692,9 +692,7 @@ def paths_of(ids: Sequence[int]) -> list[str]:
 
 def check_dense(body: bytes) -> str:
     items = json.loads(body)["items"]
-    kinds = {
-        str(r.get("factor", "?")) for i in items for r in i["reasons"]
-    }
+    kinds = {str(r.get("factor", "?")) for i in items for r in i["reasons"]}
     return f"{len(items)} items, reason kinds {sorted(kinds)[:8]}"
 
 
