@@ -326,4 +326,5 @@ def test_a_nul_character_anywhere_is_refused_by_name_never_500(
     )
     page = form_post("/scenes/new", {"title": "电梯\x00监测"})
     assert page.status_code == 422
+    assert "空字符" in page.get_data(as_text=True)
     assert row_counts() == before

@@ -86,7 +86,8 @@ def test_disabling_a_user_ends_their_tokens(
         # Browsers drop tabs and line breaks in URLs: this would become //evil.
         "/\t/evil.example",
         "/\r\n/evil.example",
-        "/review\x00",
+        # "/review\x00" is refused before sign-in, as every NUL in a form is
+        # (tests/test_hostile_input.py).
     ],
 )
 def test_login_never_redirects_off_site(client, make_user, form_post, target):

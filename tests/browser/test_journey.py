@@ -210,3 +210,30 @@ def test_scene_goes_from_unit_to_center_to_public_search(live_server, browser):
     history = browser.find_element(By.CSS_SELECTOR, ".history").text
     # The public sees that it was published, not the center's review comment.
     assert "已发布" in history and "审核通过" not in history
+
+
+def test_publishing_an_edition_asks_first_and_cancelling_publishes_nothing(
+    live_server, browser
+):
+    base = live_server
+    log_in(browser, base, "center")
+    browser.get(f"{base}/editions")
+
+    def publish_button() -> WebElement:
+        return browser.find_element(
+            By.XPATH, "//button[contains(., '立即发布场景机会清单')]"
+        )
+
+    publish_button().click()
+    question = WebDriverWait(browser, 5).until(lambda b: b.switch_to.alert)
+    assert "不能修改或撤回" in question.text
+    question.dismiss()
+    browser.get(f"{base}/editions")
+    assert "尚未发布" in browser.find_element(By.CSS_SELECTOR, ".two-columns").text
+    assert "第" not in browser.find_element(By.CSS_SELECTOR, "section").text
+
+    page = browser.find_element(By.TAG_NAME, "html")
+    publish_button().click()
+    WebDriverWait(browser, 5).until(lambda b: b.switch_to.alert).accept()
+    wait_until_gone(browser, page)
+    assert "已发布场景机会清单" in browser.find_element(By.CSS_SELECTOR, ".flash").text
