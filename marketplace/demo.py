@@ -163,6 +163,16 @@ def _load_event(session: orm.Session, now: datetime, vector_model: str | None) -
         [c.id for c in capabilities],
         now=now,
     )
+    # Most invitations are answered; two vendors have not replied yet, so the page
+    # shows who is unconfirmed and that their meetings wait for the reply.
+    invited = sorted(
+        (p for p in event.participants),
+        key=lambda p: (p.kind != "scene", p.id),
+    )
+    for participant in invited[:-2]:
+        events.respond_to_invitation(
+            session, center, event.id, participant.id, accept=True, now=now
+        )
     pairing.propose_pairings(
         session, center, event.id, now=now, vector_model=vector_model
     )

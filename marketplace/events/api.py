@@ -140,6 +140,28 @@ def availability(event_id: int, participant_id: int) -> Any:
     return jsonify(_participant_json(participant))
 
 
+@bp.put("/<int:event_id>/delegations/<int:organization_id>")
+@access(*MANAGERS)
+def delegation(event_id: int, organization_id: int) -> Any:
+    """How many people an organization sends (meetings it can hold at once)."""
+    session = get_session()
+    event = services.set_delegation(
+        session,
+        current_actor(),
+        event_id,
+        organization_id,
+        json_body().get("people"),
+        now=utcnow(),
+    )
+    session.commit()
+    return jsonify(
+        {
+            "organization_id": organization_id,
+            "people": services.people_sent(event, organization_id),
+        }
+    )
+
+
 def _participant_json(participant: Any) -> dict[str, Any]:
     return {
         "id": participant.id,
@@ -304,6 +326,9 @@ def event_json(session: orm.Session, event: Event, actor: Any) -> dict[str, Any]
         "max_meetings_per_capability": event.max_meetings_per_capability,
         "min_score": event.min_score,
         "status": event.status,
+        "schedule_unconfirmed": event.schedule_unconfirmed,
+        # Organization id -> people sent, where more than one.
+        "delegates": dict(event.delegates),
         "slots": [
             {"slot": s.number, "start": s.start, "end": s.end}
             for s in services.event_slots(event)

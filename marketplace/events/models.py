@@ -44,6 +44,16 @@ class Event(Base):
     max_meetings_per_capability: orm.Mapped[int]
     min_score: orm.Mapped[float]
     status: orm.Mapped[str] = orm.mapped_column(sa.String(20), default="planning")
+    # Participants who have not accepted their invitation get meetings only when
+    # the center says so.
+    schedule_unconfirmed: orm.Mapped[bool] = orm.mapped_column(
+        default=False, server_default=sa.false()
+    )
+    # People an organization sends, by organization id (as text, JSON keys); absent
+    # means one: an organization is in one meeting at a time per person.
+    delegates: orm.Mapped[dict[str, int]] = orm.mapped_column(
+        sa.JSON, default=dict, server_default=sa.text("'{}'")
+    )
     # The last proposal's totals and the last schedule's report (unplaced, moved).
     proposal_summary: orm.Mapped[dict[str, Any]] = orm.mapped_column(
         sa.JSON, default=dict

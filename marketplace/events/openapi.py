@@ -46,9 +46,15 @@ def _event_input(taxonomy: Taxonomy | None) -> dict[str, Any]:
         "title": "场次",
         "description": "每场的时长须能被 meeting_minutes 整除；时段从0起跨场次编号",
     }
+    required = sorted(properties)
+    properties["schedule_unconfirmed"] = {
+        "type": "boolean",
+        "title": "未确认的参会方也安排洽谈",
+        "description": "默认否：只给已接受邀请的参会方排期",
+    }
     return {
         "type": "object",
-        "required": sorted(properties),
+        "required": required,
         "properties": properties,
     }
 
@@ -189,6 +195,24 @@ def event_paths(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
                 "415",
                 "422",
                 body={"type": "object", "properties": {"availability": WINDOWS}},
+            ),
+        },
+        f"{base}/{{id}}/delegations/{{organization_id}}": {
+            "parameters": [event_id, _id("organization_id")],
+            "put": _operation(
+                "设置单位派出的代表人数（可同时进行的洽谈数，默认 1）",
+                "400",
+                "401",
+                "403",
+                "404",
+                "409",
+                "415",
+                "422",
+                body={
+                    "type": "object",
+                    "required": ["people"],
+                    "properties": {"people": {"type": "integer", "minimum": 1}},
+                },
             ),
         },
         f"{base}/{{id}}/suggestions": {

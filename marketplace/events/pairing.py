@@ -27,8 +27,10 @@ from marketplace.events.services import (
     available_slots,
     event_slots,
     get_event,
+    organization_parties,
     pairings_of,
     participants_of,
+    people_sent,
 )
 from marketplace.integers import is_id
 from marketplace.matches import vectors
@@ -227,9 +229,19 @@ def propose_pairings(
         & available.get(("capability", c.capability_id), everyone)
         and (c.scene_id, c.capability_id) not in locked
     }
+    scene_party, capability_party = organization_parties(event)
+    # One person is in one meeting per slot: an organization's items share its
+    # people's slots.
+    party_meetings = {
+        organization: len(slots) * people_sent(event, organization)
+        for organization in {*scene_party.values(), *capability_party.values()}
+    }
     try:
         proposal = planner.propose_pairings(
             candidates,
+            scene_party=scene_party,
+            capability_party=capability_party,
+            party_meetings=party_meetings,
             max_per_scene=event.max_meetings_per_scene,
             max_per_capability=event.max_meetings_per_capability,
             capacity=len(slots) * event.tables,

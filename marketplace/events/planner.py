@@ -10,7 +10,7 @@ meetings where they were, and explains what it could not place.
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,8 +166,17 @@ def propose_pairings(
     slots_per_capability: Mapping[int, int] | None = None,
     locked: Collection[Pair] = frozenset(),
     excluded: Collection[Pair] = frozenset(),
+    scene_party: Mapping[int, Hashable] | None = None,
+    capability_party: Mapping[int, Hashable] | None = None,
+    party_meetings: Mapping[Hashable, int] | None = None,
 ) -> Proposal:
     """Pairings with the highest total score within every limit, solved exactly.
+
+    People attend, not items: ``scene_party`` / ``capability_party`` name the
+    delegation that holds an item's meetings (its organization), and
+    ``party_meetings`` caps a delegation's meetings over all its items (the slots
+    it can attend times its people). Items nest in their delegation, so each side's
+    rows stay a laminar family and the programme stays exact.
 
     A participant meets at most ``min(limit, slots it can attend)`` times: its slots
     come from ``slots_per_scene`` / ``slots_per_capability``, else ``slots`` (the
@@ -266,6 +275,16 @@ def propose_pairings(
         & (scene_room[table.scene] > 0)
         & (capability_room[table.capability] > 0)
     )
+    party_rows = _PartyRows(
+        table, scene_party or {}, capability_party or {}, party_meetings or {}
+    )
+    party_room = party_rows.room(is_locked)
+    crowded = np.flatnonzero(party_room < 0)
+    if crowded.size:
+        raise PlanningError(
+            f"{party_rows.labels[crowded[0]]}锁定的会面超过该单位代表可参加的场次："
+            "请减少锁定的配对，或允许该单位多派代表"
+        )
     picked, gap = _best_subset(
         table.scene[free],
         table.capability[free],
@@ -273,6 +292,9 @@ def propose_pairings(
         scene_room,
         capability_room,
         capacity - len(locked_pairs),
+        party_rows.scene_row[free],
+        party_rows.capability_row[free],
+        party_room,
     )
     chosen = np.zeros(len(scores), dtype=bool)
     chosen[free[picked]] = True
@@ -370,6 +392,54 @@ class _CandidateTable:
         return np.isin(self.key, np.array(keys, dtype=np.int64))
 
 
+class _PartyRows:
+    """The delegations that have a meeting cap, as extra rows of the programme.
+
+    ``scene_row`` / ``capability_row`` give, per candidate row of the table, the
+    index of its scene's / capability's capped delegation, or -1.
+    """
+
+    def __init__(
+        self,
+        table: "_CandidateTable",
+        scene_party: Mapping[int, Hashable],
+        capability_party: Mapping[int, Hashable],
+        party_meetings: Mapping[Hashable, int],
+    ) -> None:
+        index: dict[tuple[str, Hashable], int] = {}
+        self.labels: list[str] = []
+        self.limits: list[int] = []
+
+        def rows(
+            side: str, ids: np.ndarray, party: Mapping[int, Hashable]
+        ) -> np.ndarray:
+            found = np.full(len(ids), -1, dtype=np.int64)
+            for i, item in enumerate(ids.tolist()):
+                key = party.get(item)
+                if key is None or key not in party_meetings:
+                    continue
+                if (side, key) not in index:
+                    index[side, key] = len(self.limits)
+                    role = "场景" if side == "scene" else "能力"
+                    self.labels.append(f"单位 {key} 的{role}方代表")
+                    self.limits.append(int(party_meetings[key]))
+                found[i] = index[side, key]
+            return found
+
+        self.scene_row = rows("scene", table.scenes, scene_party)[table.scene]
+        self.capability_row = rows("capability", table.capabilities, capability_party)[
+            table.capability
+        ]
+
+    def room(self, is_locked: np.ndarray) -> np.ndarray:
+        """Each delegation's cap less the locked meetings it already holds."""
+        used = np.zeros(len(self.limits), dtype=np.int64)
+        for row in (self.scene_row, self.capability_row):
+            held = row[is_locked & (row >= 0)]
+            used += np.bincount(held, minlength=len(self.limits))
+        return np.array(self.limits, dtype=np.int64) - used
+
+
 def _best_subset(
     scene: np.ndarray,
     capability: np.ndarray,
@@ -377,8 +447,15 @@ def _best_subset(
     scene_room: np.ndarray,
     capability_room: np.ndarray,
     room: int,
+    scene_party: np.ndarray | None = None,
+    capability_party: np.ndarray | None = None,
+    party_room: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Positions of the pairs with the most total weight within every room, and gap.
+
+    Rows: one per scene, per capability, one for the event, and one per capped
+    delegation (``scene_party`` / ``capability_party``: a pair's delegation row on
+    each side, -1 for none; ``party_room``: the caps).
 
     Column generation: start from each participant's best pairings and the overall
     best, solve, and add every pairing whose reduced cost under the duals is
@@ -388,14 +465,26 @@ def _best_subset(
     if n == 0 or room <= 0:
         return np.zeros(0, dtype=np.int64), 0.0
     n_scenes, n_capabilities = len(scene_room), len(capability_room)
-    bounds = np.concatenate([scene_room, capability_room, [room]]).astype(np.float64)
+    if party_room is None or scene_party is None or capability_party is None:
+        party_room = np.zeros(0, dtype=np.int64)
+        scene_party = capability_party = np.full(n, -1, dtype=np.int64)
+    first_party = n_scenes + n_capabilities + 1
+    bounds = np.concatenate([scene_room, capability_room, [room], party_room]).astype(
+        np.float64
+    )
+    # Each pair's rows; -1 where it has no capped delegation.
+    rows = [
+        scene,
+        n_scenes + capability,
+        np.full(n, n_scenes + n_capabilities),
+        np.where(scene_party >= 0, first_party + scene_party, -1),
+        np.where(capability_party >= 0, first_party + capability_party, -1),
+    ]
     tolerance = 1e-9 * max(1.0, float(np.abs(weight).max()))
     active = _promising(scene, capability, weight, scene_room, capability_room, room)
     while True:
         columns = np.flatnonzero(active)
-        matrix = _constraints(
-            scene[columns], n_scenes + capability[columns], bounds.size
-        )
+        matrix = _constraints([row[columns] for row in rows], bounds.size)
         result = optimize.linprog(
             -weight[columns],
             A_ub=matrix,
@@ -406,12 +495,8 @@ def _best_subset(
         if result.status != 0:
             break
         duals = np.maximum(-result.ineqlin.marginals, 0.0)
-        reduced = (
-            weight
-            - duals[scene]
-            - duals[n_scenes + capability]
-            - duals[n_scenes + n_capabilities]
-        )
+        padded = np.append(duals, 0.0)  # row -1: no delegation row
+        reduced = weight - sum(padded[row] for row in rows)
         entering = np.flatnonzero(~active & (reduced > tolerance))
         if entering.size:
             active[entering] = True
@@ -427,7 +512,7 @@ def _best_subset(
         bound = float(bounds @ duals + np.maximum(reduced, 0.0).sum())
         gap = bound - total
         return picked, (gap if gap > 1e-7 * max(1.0, abs(total)) else 0.0)
-    return _best_subset_mip(scene, n_scenes + capability, weight, bounds)
+    return _best_subset_mip(rows, weight, bounds)
 
 
 def _promising(
@@ -451,35 +536,27 @@ def _promising(
     return active
 
 
-def _constraints(
-    scene_row: np.ndarray, capability_row: np.ndarray, n_rows: int
-) -> sparse.csr_matrix:
-    """A row per scene, per capability, and one for the event; a column per pair."""
-    n = scene_row.size
+def _constraints(rows: list[np.ndarray], n_rows: int) -> sparse.csr_matrix:
+    """A column per pair with a 1 in each of its rows (-1: none)."""
+    n = rows[0].size if rows else 0
     columns = np.arange(n)
+    row_of = np.concatenate(rows)
+    column_of = np.concatenate([columns] * len(rows))
+    kept = row_of >= 0
     return sparse.csr_matrix(
-        (
-            np.ones(3 * n),
-            (
-                np.concatenate([scene_row, capability_row, np.full(n, n_rows - 1)]),
-                np.concatenate([columns, columns, columns]),
-            ),
-        ),
+        (np.ones(int(kept.sum())), (row_of[kept], column_of[kept])),
         shape=(n_rows, n),
     )
 
 
 def _best_subset_mip(
-    scene_row: np.ndarray,
-    capability_row: np.ndarray,
-    weight: np.ndarray,
-    bounds: np.ndarray,
+    rows: list[np.ndarray], weight: np.ndarray, bounds: np.ndarray
 ) -> tuple[np.ndarray, float]:
     """HiGHS's MIP on every pair, should the LP route ever end fractional."""
     result = optimize.milp(
         -weight,
         constraints=optimize.LinearConstraint(
-            _constraints(scene_row, capability_row, bounds.size), -np.inf, bounds
+            _constraints(rows, bounds.size), -np.inf, bounds
         ),
         integrality=np.ones(weight.size),
         bounds=optimize.Bounds(0, 1),
@@ -495,24 +572,45 @@ def _best_subset_mip(
 # -- scheduling -------------------------------------------------------------------
 
 
-def minimum_slots(pairs: Iterable[Pair], tables: int) -> int:
+def minimum_slots(
+    pairs: Iterable[Pair],
+    tables: int,
+    *,
+    scene_party: Mapping[int, Hashable] | None = None,
+    capability_party: Mapping[int, Hashable] | None = None,
+) -> int:
     """Fewest slots that can hold ``pairs`` at ``tables`` tables.
 
-    Nobody can be in two meetings at once, and a slot holds at most ``tables``
-    meetings, so at least max(most meetings of one participant, ceil(meetings /
-    tables)) slots are needed; by König's theorem and de Werra's equitable
-    colouring that many always suffice for a bipartite graph.
+    Nobody can be in two meetings at once: with ``scene_party`` /
+    ``capability_party`` (item -> the delegation attending for it) the busiest
+    delegation counts, else the busiest item. A slot holds at most ``tables``
+    meetings, so at least max(most meetings of one delegation, ceil(meetings /
+    tables)) slots are needed; by König's theorem (bipartite multigraphs included)
+    and de Werra's equitable colouring that many always suffice.
     """
     if tables < 1:
         raise PlanningError("桌位数必须大于 0")
     unique = set(pairs)
     if not unique:
         return 0
-    busiest = max(
-        max(Counter(s for s, _ in unique).values()),
-        max(Counter(c for _, c in unique).values()),
+    return max(
+        _busiest(unique, scene_party, capability_party), -(-len(unique) // tables)
     )
-    return max(busiest, -(-len(unique) // tables))
+
+
+def _busiest(
+    pairs: Iterable[Pair],
+    scene_party: Mapping[int, Hashable] | None,
+    capability_party: Mapping[int, Hashable] | None,
+) -> int:
+    """The most meetings one delegation (or item without one) holds."""
+    scene_load = Counter(_party(scene_party, s) for s, _ in pairs)
+    capability_load = Counter(_party(capability_party, c) for _, c in pairs)
+    return max(max(scene_load.values()), max(capability_load.values()))
+
+
+def _party(parties: Mapping[int, Hashable] | None, item: int) -> Hashable:
+    return (parties or {}).get(item, ("item", item))
 
 
 def schedule_meetings(
@@ -523,8 +621,15 @@ def schedule_meetings(
     scene_slots: Mapping[int, Collection[int]] | None = None,
     capability_slots: Mapping[int, Collection[int]] | None = None,
     previous: Mapping[Pair, tuple[int, int]] | None = None,
+    scene_party: Mapping[int, Hashable] | None = None,
+    capability_party: Mapping[int, Hashable] | None = None,
 ) -> Schedule:
     """A slot and a table for every pairing: nobody and no table twice in one slot.
+
+    "Nobody" are the delegations: ``scene_party`` / ``capability_party`` map an
+    item to the delegation that attends its meetings (one per organization unless
+    it sends more people), so an organization with four scenes is in one meeting
+    at a time, not four. An item without one is its own delegation.
 
     Without availability limits and without ``previous``, the timetable uses exactly
     `minimum_slots` slots (0 .. k-1) with the meetings spread evenly (each slot
@@ -568,23 +673,22 @@ def schedule_meetings(
         (int(s), int(c)): (int(slot), int(table))
         for (s, c), (slot, table) in (previous or {}).items()
     }
-    needed = minimum_slots(edges, tables)
+    needed = minimum_slots(
+        edges, tables, scene_party=scene_party, capability_party=capability_party
+    )
     limited = any(s in scene_allowed for s, _ in edges) or any(
         c in capability_allowed for _, c in edges
     )
     if not limited and needed > slots:
-        busiest = max(
-            max(Counter(s for s, _ in edges).values()),
-            max(Counter(c for _, c in edges).values()),
-        )
+        busiest = _busiest(edges, scene_party, capability_party)
         raise PlanningError(
             f"需要至少 {needed} 个时段，活动只有 {slots} 个"
-            f"（单方最多 {busiest} 场会面；共 {len(edges)} 场会面，"
+            f"（一个单位代表最多 {busiest} 场会面；共 {len(edges)} 场会面，"
             f"每时段 {tables} 张桌）："
             "请增加时段或桌位，或减少配对"
         )
 
-    board = _Board(edges)
+    board = _Board(edges, scene_party, capability_party)
     allowed: list[list[int]] = []
     unplaced: list[int] = []
     if not old and not limited:
@@ -601,7 +705,7 @@ def schedule_meetings(
         if unplaced and not limited:
             # Announced meetings boxed the new ones in; a fresh colouring always
             # fits, and renumbering its slots keeps as many meetings put as it can.
-            board = _Board(edges)
+            board = _Board(edges, scene_party, capability_party)
             _equitable_colouring(board, needed)
             _match_slots_to(board, old, needed, slots)
             unplaced = []
@@ -668,21 +772,34 @@ def _limited(
 
 
 class _Board:
-    """Slots as colours of the edges of the scene-capability graph.
+    """Slots as colours of the edges of the delegation graph.
 
-    ``busy[vertex]`` maps a slot to the edge that vertex meets in; scenes are
-    vertices 0 .. S-1 and capabilities follow, so an edge never joins two scenes.
+    A vertex is a delegation (an item without one is its own): scene-side ones are
+    0 .. S-1 and capability-side ones follow, so an edge never joins two of a side,
+    and two meetings of the same two delegations are parallel edges. ``busy[vertex]``
+    maps a slot to the edge that vertex meets in.
     """
 
-    def __init__(self, edges: list[Pair]) -> None:
-        scenes = sorted({s for s, _ in edges})
-        capabilities = sorted({c for _, c in edges})
-        scene_vertex = {s: i for i, s in enumerate(scenes)}
-        capability_vertex = {c: len(scenes) + i for i, c in enumerate(capabilities)}
+    def __init__(
+        self,
+        edges: list[Pair],
+        scene_party: Mapping[int, Hashable] | None = None,
+        capability_party: Mapping[int, Hashable] | None = None,
+    ) -> None:
+        scene_keys = [_party(scene_party, s) for s, _ in edges]
+        capability_keys = [_party(capability_party, c) for _, c in edges]
+        scene_vertex = {k: i for i, k in enumerate(sorted(set(scene_keys), key=repr))}
+        capability_vertex = {
+            k: len(scene_vertex) + i
+            for i, k in enumerate(sorted(set(capability_keys), key=repr))
+        }
         self.pairs = edges
-        self.ends = [(scene_vertex[s], capability_vertex[c]) for s, c in edges]
+        self.ends = [
+            (scene_vertex[a], capability_vertex[b])
+            for a, b in zip(scene_keys, capability_keys, strict=True)
+        ]
         self.busy: list[dict[int, int]] = [
-            {} for _ in range(len(scenes) + len(capabilities))
+            {} for _ in range(len(scene_vertex) + len(capability_vertex))
         ]
         self.colour = [-1] * len(edges)
         self.count: Counter[int] = Counter()

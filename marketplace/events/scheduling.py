@@ -22,10 +22,12 @@ from marketplace.events.models import (
 )
 from marketplace.events.services import (
     available_slots,
+    delegation_parties,
     event_slots,
     get_event,
     meetings_of,
     pairings_of,
+    unconfirmed,
 )
 from marketplace.events.timetable import (
     Slot,
@@ -57,8 +59,10 @@ def schedule_event(
     current = meetings_of(session, event)
     # A meeting with an outcome took place: it keeps its place whatever its pairing.
     held = [m for m in current if m.outcome is not None]
-    active = {(p.scene_id, p.capability_id) for p in pairings}
+    waiting = _waiting_for_confirmation(event, pairings)
+    active = {(p.scene_id, p.capability_id) for p in pairings} - waiting.keys()
     pairs = sorted(active | {(m.scene_id, m.capability_id) for m in held})
+    scene_party, capability_party = delegation_parties(event, pairs)
     previous = {
         (m.scene_id, m.capability_id): (m.slot, m.table_number) for m in current
     }
@@ -78,6 +82,8 @@ def schedule_event(
                 if kind == "capability"
             },
             previous=previous,
+            scene_party=scene_party,
+            capability_party=capability_party,
         )
     except planner.PlanningError as error:
         raise Invalid(str(error), fields={"schedule": str(error)}) from None
@@ -86,7 +92,12 @@ def schedule_event(
     event.schedule_report = {
         "meetings": len(result.meetings),
         "slots_used": result.slots_used,
-        "minimum_slots": planner.minimum_slots(pairs, event.tables),
+        "minimum_slots": planner.minimum_slots(
+            pairs,
+            event.tables,
+            scene_party=scene_party,
+            capability_party=capability_party,
+        ),
         "unscheduled": [
             {
                 "scene_id": u.scene_id,
@@ -94,11 +105,15 @@ def schedule_event(
                 "reason": u.reason,
             }
             for u in result.unscheduled
+        ]
+        + [
+            {"scene_id": scene, "capability_id": capability, "reason": reason}
+            for (scene, capability), reason in sorted(waiting.items())
         ],
         "cancelled": [
             {"scene_id": m.scene_id, "capability_id": m.capability_id}
             for m in result.dropped
-            if (m.scene_id, m.capability_id) not in active
+            if (m.scene_id, m.capability_id) not in active | waiting.keys()
         ],
         "moved": [
             {
@@ -126,6 +141,34 @@ def schedule_event(
         },
     )
     return event, result
+
+
+def _waiting_for_confirmation(
+    event: Event, pairings: list[EventPairing]
+) -> dict[tuple[int, int], str]:
+    """Pairings left out because a side has not accepted its invitation, and why.
+
+    A meeting is put in someone's day only once they said they will come, unless
+    the center chose to schedule the unconfirmed too (`schedule_unconfirmed`).
+    """
+    if event.schedule_unconfirmed:
+        return {}
+    pending = {(p.kind, p.item_id) for p in unconfirmed(event)}
+    waiting = {}
+    for pairing in pairings:
+        sides = [
+            label
+            for label, key in (
+                ("场景方", ("scene", pairing.scene_id)),
+                ("能力方", ("capability", pairing.capability_id)),
+            )
+            if key in pending
+        ]
+        if sides:
+            waiting[pairing.scene_id, pairing.capability_id] = (
+                f"{'和'.join(sides)}尚未确认参会（确认后重新排期即可安排）"
+            )
+    return waiting
 
 
 def _store_meetings(
@@ -223,30 +266,68 @@ def schedule_json(session: orm.Session, event: Event) -> dict[str, Any]:
 class AgendaLine:
     slot: Slot
     table: int
+    own: Any  # the organization's Scene or Capability in this meeting
     counterpart: Any  # the Scene or Capability met
     meeting: EventMeeting
 
 
+@dataclass(frozen=True)
+class Agenda:
+    """The day of one organization on one side: its people hold all its items'
+    meetings, so the agenda is the organization's, in time order."""
+
+    organization: Any
+    side: str  # "scene" or "capability"
+    items: list[Any]
+    lines: list[AgendaLine]
+
+
 def agenda_for(
     session: orm.Session, event: Event, participant: EventParticipant
-) -> list[AgendaLine]:
+) -> Agenda:
+    """The agenda of the participant's organization (on the participant's side)."""
+    side = participant.kind
+    own = [
+        p.item
+        for p in event.participants
+        if p.organization_id == participant.organization_id
+        and p.kind == side
+        and p.status != "declined"
+    ] or [participant.item]
+    column = EventMeeting.scene_id if side == "scene" else EventMeeting.capability_id
     slots = event_slots(event)
-    column = (
-        EventMeeting.scene_id
-        if participant.kind == "scene"
-        else EventMeeting.capability_id
-    )
     meetings = session.scalars(
         sa.select(EventMeeting)
-        .where(EventMeeting.event_id == event.id, column == participant.item_id)
-        .order_by(EventMeeting.slot)
-    ).all()
-    return [
-        AgendaLine(
-            slots[m.slot],
-            m.table_number,
-            m.capability if participant.kind == "scene" else m.scene,
-            m,
+        .where(
+            EventMeeting.event_id == event.id,
+            column.in_([item.id for item in own]),
         )
-        for m in meetings
-    ]
+        .order_by(EventMeeting.slot, EventMeeting.table_number)
+    ).all()
+    return Agenda(
+        organization=participant.item.organization,
+        side=side,
+        items=own,
+        lines=[
+            AgendaLine(
+                slots[m.slot],
+                m.table_number,
+                m.scene if side == "scene" else m.capability,
+                m.capability if side == "scene" else m.scene,
+                m,
+            )
+            for m in meetings
+        ],
+    )
+
+
+def agendas_of(session: orm.Session, event: Event) -> list[Agenda]:
+    """One agenda per organization and side taking part, by organization name."""
+    first: dict[tuple[int, str], EventParticipant] = {}
+    for participant in event.participants:
+        if participant.status != "declined":
+            first.setdefault(
+                (participant.organization_id, participant.kind), participant
+            )
+    agendas = [agenda_for(session, event, p) for p in first.values()]
+    return sorted(agendas, key=lambda a: (a.side != "scene", a.organization.name))

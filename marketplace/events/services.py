@@ -7,7 +7,7 @@ Views, API and tests all call these functions; they take the session, the actor 
 plain values, raise domain errors and never commit (the edge commits).
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,7 +33,7 @@ from marketplace.events.timetable import (
     slots_of,
     slots_within,
 )
-from marketplace.integers import is_id
+from marketplace.integers import is_id, parse_int
 from marketplace.items.fields import Field, parse_fields
 from marketplace.items.services import can_view
 from marketplace.policy import require
@@ -116,6 +116,20 @@ def parse_event(
             values[rule.name] = _number(payload[rule.name], rule)
         except ValueError as exc:
             problems[rule.name] = f"{rule.label}：{exc}"
+    if "schedule_unconfirmed" in payload:
+        flag = payload["schedule_unconfirmed"]
+        if isinstance(flag, str):
+            flag = {
+                "1": True,
+                "true": True,
+                "on": True,
+                "0": False,
+                "false": False,
+            }.get(flag.strip().lower(), flag)
+        if isinstance(flag, bool):
+            values["schedule_unconfirmed"] = flag
+        else:
+            problems["schedule_unconfirmed"] = "应为是或否（true 或 false）"
     if "sessions" in payload or not partial:
         try:
             values["sessions"] = parse_windows(payload.get("sessions"), "场次")
@@ -602,6 +616,133 @@ def set_availability(
         details={"before": before, "after": participant.availability},
     )
     return participant
+
+
+# -- delegations: the people an organization sends -------------------------------
+def people_sent(event: Event, organization_id: int) -> int:
+    """How many people the organization sends (1 unless the center allowed more)."""
+    return int(event.delegates.get(str(organization_id), 1))
+
+
+def organization_parties(event: Event) -> tuple[dict[int, int], dict[int, int]]:
+    """Scene id -> organization id and capability id -> organization id."""
+    scene_party = {
+        p.scene_id: p.organization_id for p in event.participants if p.scene_id
+    }
+    capability_party = {
+        p.capability_id: p.organization_id
+        for p in event.participants
+        if p.capability_id
+    }
+    return scene_party, capability_party
+
+
+def delegation_parties(
+    event: Event, pairs: list[tuple[int, int]]
+) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """Item -> (organization id, person) for the timetable.
+
+    An organization sending one person holds all its items' meetings one at a time.
+    One sending n spreads its items over n people, the items with most meetings
+    first, each to the person with fewest so far: each item stays with one person
+    (its meetings never overlap) and the people's loads differ as little as whole
+    items allow.
+    """
+    scene_org, capability_org = organization_parties(event)
+    meetings: Counter[tuple[str, int]] = Counter()
+    for scene, capability in pairs:
+        meetings["scene", scene] += 1
+        meetings["capability", capability] += 1
+    result: dict[str, dict[int, tuple[int, int]]] = {"scene": {}, "capability": {}}
+    for side, owner in (("scene", scene_org), ("capability", capability_org)):
+        by_org: dict[int, list[int]] = defaultdict(list)
+        for item, organization in owner.items():
+            by_org[organization].append(item)
+        for organization, items in by_org.items():
+            people = people_sent(event, organization)
+            load = [0] * people
+            for item in sorted(items, key=lambda i: (-meetings[side, i], i)):
+                person = min(range(people), key=lambda k: (load[k], k))
+                load[person] += meetings[side, item]
+                result[side][item] = (organization, person)
+    return result["scene"], result["capability"]
+
+
+def set_delegation(
+    session: orm.Session,
+    actor: Any,
+    event_id: int,
+    organization_id: int,
+    people: Any,
+    *,
+    now: datetime,
+) -> Event:
+    """Let an organization send `people` people (an integer, 1 to the number of
+    items it brings): it can then be in that many meetings at once."""
+    require(actor, "event.manage")
+    event = get_event(session, actor, event_id, for_update=True)
+    if event.status == "closed":
+        raise Conflict("活动已结束", code="event_closed")
+    items = [p for p in event.participants if p.organization_id == organization_id]
+    if not items:
+        raise NotFound("该单位不是本次活动的参会方", code="organization_not_found")
+    try:
+        count = parse_int(people)
+    except ValueError as reason:
+        raise Invalid("代表人数有误", fields={"people": str(reason)}) from None
+    if not 1 <= count <= len(items):
+        raise Invalid(
+            "代表人数有误",
+            fields={"people": f"应为1到{len(items)}之间的整数（该单位参会的条目数）"},
+        )
+    delegates = {k: v for k, v in event.delegates.items() if k != str(organization_id)}
+    if count > 1:
+        delegates[str(organization_id)] = count
+    event.delegates = delegates
+    event.updated_at = now
+    audit.record(
+        session,
+        actor,
+        "event.delegation",
+        "event",
+        event.id,
+        at=now,
+        details={"organization_id": organization_id, "people": count},
+    )
+    return event
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """An organization at an event: its items there and the people it sends."""
+
+    organization_id: int
+    name: str
+    items: int
+    people: int
+
+
+def delegations(event: Event) -> list[Delegation]:
+    """Every organization taking part (declined items left out), by name."""
+    items: Counter[int] = Counter()
+    names: dict[int, str] = {}
+    for participant in event.participants:
+        if participant.status == "declined":
+            continue
+        items[participant.organization_id] += 1
+        names[participant.organization_id] = participant.item.organization.name
+    return sorted(
+        (
+            Delegation(org, names[org], count, people_sent(event, org))
+            for org, count in items.items()
+        ),
+        key=lambda d: d.name,
+    )
+
+
+def unconfirmed(event: Event) -> list[EventParticipant]:
+    """Invited participants who have neither accepted nor declined."""
+    return [p for p in event.participants if p.status == "invited"]
 
 
 def available_slots(event: Event) -> dict[tuple[str, int], frozenset[int]]:

@@ -18,7 +18,7 @@ from flask import (
 from marketplace.accounts.auth import current_actor
 from marketplace.clock import local_today, utcnow
 from marketplace.db import get_session
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Invalid
 from marketplace.events import outcomes, pairing, scheduling, services
 from marketplace.events.exports import write_master_schedule
 from marketplace.events.models import OUTCOMES
@@ -140,6 +140,8 @@ def detail(event_id: int) -> Any:
         meetings=meetings,
         grid=grid,
         titles=titles,
+        delegations=services.delegations(event),
+        unconfirmed=services.unconfirmed(event),
         suggestions=pairing.suggest_invitations(
             session, event, get_indexes(current_app), now=utcnow(), limit=10
         )
@@ -182,6 +184,22 @@ def edit(event_id: int) -> Any:
         ),
         "活动信息已保存",
     )
+
+
+@bp.post("/<int:event_id>/delegations")
+@access(*MANAGERS)
+def set_delegation(event_id: int) -> Any:
+    def save(session: Any) -> Any:
+        try:
+            organization = parse_int(request.form.get("organization_id", ""), text=True)
+            people = parse_int(request.form.get("people", ""), text=True)
+        except ValueError as reason:
+            raise Invalid("代表人数有误", fields={"people": str(reason)}) from None
+        return services.set_delegation(
+            session, current_actor(), event_id, organization, people, now=utcnow()
+        )
+
+    return _action(event_id, save, "代表人数已保存，重新排期后生效")
 
 
 @bp.post("/<int:event_id>/participants")
@@ -370,12 +388,11 @@ def table_cards(event_id: int) -> Any:
 def agendas(event_id: int) -> Any:
     session = get_session()
     event = services.get_event(session, current_actor(), event_id)
-    pages = [
-        (p, scheduling.agenda_for(session, event, p))
-        for p in event.participants
-        if p.status != "declined"
-    ]
-    return render_template("events/agenda.html", event=event, pages=pages)
+    return render_template(
+        "events/agenda.html",
+        event=event,
+        agendas=scheduling.agendas_of(session, event),
+    )
 
 
 @bp.get("/<int:event_id>/agenda/<int:participant_id>")
@@ -388,5 +405,5 @@ def agenda(event_id: int, participant_id: int) -> Any:
     return render_template(
         "events/agenda.html",
         event=event,
-        pages=[(participant, scheduling.agenda_for(session, event, participant))],
+        agendas=[scheduling.agenda_for(session, event, participant)],
     )

@@ -111,6 +111,11 @@ def api(client: Any, token_for: Any, center: Any) -> Any:
                 "/api/v1" + path, json=body or {}, headers=kw.pop("headers", headers)
             )
 
+        def put(self, path: str, body: Any = None, **kw: Any) -> Any:
+            return client.put(
+                "/api/v1" + path, json=body or {}, headers=kw.pop("headers", headers)
+            )
+
     return Api()
 
 
@@ -124,7 +129,26 @@ def event(api: Any, room: dict[str, Any]) -> dict[str, Any]:
         {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
     )
     assert added.status_code == 201, added.get_json()
+    confirm_all(api, event_id)
     return {"id": event_id, **created.get_json(), **room}
+
+
+def confirm_all(api: Any, event_id: int) -> None:
+    """Every invited participant accepts (the center answering for them): only
+    confirmed participants are scheduled."""
+    for participant in api.get(f"/events/{event_id}").get_json()["participants"]:
+        if participant["status"] == "invited":
+            answer = api.post(
+                f"/events/{event_id}/participants/{participant['id']}/response",
+                {"accept": True},
+            )
+            assert answer.status_code == 200, answer.get_json()
+
+
+@pytest.fixture
+def confirm(api: Any) -> Any:
+    """confirm(event_id): every invited participant of the event accepts."""
+    return lambda event_id: confirm_all(api, event_id)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Matchmaking events through the API and pages: plan, pair, schedule, outcomes."""
 
+from collections import Counter
 from datetime import timedelta
 from io import BytesIO
 from typing import Any
@@ -242,10 +243,29 @@ def test_schedule_has_no_double_booking_and_uses_fewest_slots(
     assert len(meetings) == len(pairings)
     assert body["unscheduled"] == []
     no_double_booking(meetings)
+    # People attend, not items: the unit's three scenes share its one delegate,
+    # so the unit is in one meeting per slot, and so is each vendor.
+    organization_of = {
+        (p["kind"], p["scene_id"] or p["capability_id"]): p["organization_id"]
+        for p in api.get(f"/events/{event['id']}").get_json()["participants"]
+    }
     degree: dict[Any, int] = {}
     for m in meetings:
-        for key in (("s", m["scene_id"]), ("c", m["capability_id"])):
+        for key in (
+            ("s", organization_of["scene", m["scene_id"]]),
+            ("c", organization_of["capability", m["capability_id"]]),
+        ):
             degree[key] = degree.get(key, 0) + 1
+        assert (
+            sum(
+                1
+                for other in meetings
+                if other["slot"] == m["slot"]
+                and organization_of["scene", other["scene_id"]]
+                == organization_of["scene", m["scene_id"]]
+            )
+            == 1
+        )
     fewest = max(max(degree.values()), -(-len(meetings) // 2))
     assert {m["slot"] for m in meetings} == set(range(fewest))
     assert all(1 <= m["table"] <= 2 for m in meetings)
@@ -425,7 +445,7 @@ def test_outcomes_feed_the_matcher_and_move_the_scene(
 
 
 def test_outcomes_wait_for_the_event_day(
-    kit: Any, api: Any, room: dict[str, Any], row_counts: Any
+    kit: Any, api: Any, room: dict[str, Any], row_counts: Any, confirm: Any
 ) -> None:
     later = (kit.wuxi_today() + timedelta(days=10)).isoformat()
     event_id = api.post("/events", kit.event_payload(date=later)).get_json()["id"]
@@ -433,6 +453,7 @@ def test_outcomes_wait_for_the_event_day(
         f"/events/{event_id}/participants",
         {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
     )
+    confirm(event_id)
     api.post(f"/events/{event_id}/proposals")
     meeting = api.post(f"/events/{event_id}/schedule").get_json()["meetings"][0]
     before = row_counts()
@@ -516,6 +537,7 @@ def test_master_schedule_neutralises_formulas(
     make_user: Any,
     make_scene: Any,
     make_capability: Any,
+    confirm: Any,
 ) -> None:
     scene = make_scene(
         title='=HYPERLINK("http://x","无人机巡检")',
@@ -530,6 +552,7 @@ def test_master_schedule_neutralises_formulas(
         f"/events/{event_id}/participants",
         {"scene_ids": [scene], "capability_ids": [capability]},
     )
+    confirm(event_id)
     api.post(f"/events/{event_id}/proposals")
     assert len(api.post(f"/events/{event_id}/schedule").get_json()["meetings"]) == 1
     login(center)
@@ -579,8 +602,19 @@ def test_center_plans_an_event_through_the_pages(
     )
     form_post(detail + "/propose")
     form_post(detail + "/schedule")
+    # Nobody has answered the invitations yet: no meeting is put in their day,
+    # and the page says who has not confirmed and what to change.
+    page = client.get(detail).get_data(as_text=True)
+    assert "7 个参会方尚未确认参会" in page and "尚未确认参会（确认后重新排期" in page
+    assert db.scalar(sa.select(sa.func.count()).select_from(EventMeeting)) == 0
+    saved = form_post(detail + "/edit", {"schedule_unconfirmed": "1"})
+    assert "活动信息已保存" in client.get(saved.headers["Location"]).get_data(
+        as_text=True
+    )
+    form_post(detail + "/schedule")
     page = client.get(detail).get_data(as_text=True)
     assert "已排期" in page and kit.scene_texts[0][0] in page
+    db.rollback()  # a fresh snapshot: the count above read the old one
     assert db.scalar(sa.select(sa.func.count()).select_from(EventMeeting)) > 0
     refused = form_post(detail + "/participants", {"scene_ids": str(room["scenes"][0])})
     assert "已是本次活动的参会方" in client.get(refused.headers["Location"]).get_data(
@@ -620,3 +654,88 @@ def test_a_meeting_with_an_outcome_stays_put(
         held["table"],
         "follow_up",
     )
+
+
+def test_an_organization_sending_two_people_holds_two_meetings_at_once(
+    api: Any,
+    event: dict[str, Any],
+    token_for: Any,
+    row_counts: Any,
+    login: Any,
+    center: Any,
+    form_post: Any,
+) -> None:
+    unit_org = event["unit"].organization_id
+    api.post(f"/events/{event['id']}/proposals")
+    login(center)
+
+    def most_at_once() -> int:
+        # From a cleared timetable: rescheduling keeps announced meetings put.
+        form_post(f"/events/{event['id']}/schedule/clear")
+        meetings = api.post(f"/events/{event['id']}/schedule").get_json()["meetings"]
+        per_slot = Counter(m["slot"] for m in meetings if m["scene_id"] in scenes)
+        return max(per_slot.values())
+
+    scenes = set(event["scenes"])
+
+    # The room's three scenes are one unit's: one person, one meeting at a time.
+    assert most_at_once() == 1
+    path = f"/events/{event['id']}/delegations/{unit_org}"
+    answer = api.put(path, {"people": 2})
+    assert answer.status_code == 200
+    assert answer.get_json() == {"organization_id": unit_org, "people": 2}
+    assert api.get(f"/events/{event['id']}").get_json()["delegates"] == {
+        str(unit_org): 2
+    }
+    assert most_at_once() == 2
+
+    before = row_counts()
+    too_many = api.put(path, {"people": 4})
+    assert too_many.status_code == 422
+    assert "1到3" in too_many.get_json()["error"]["fields"]["people"]
+    assert api.put(path, {"people": "2"}).status_code == 422
+    outsider = api.put(f"/events/{event['id']}/delegations/999999", {"people": 1})
+    assert outsider.status_code == 404
+    assert row_counts() == before
+    vendor = api.put(path, {"people": 1}, headers=token_for(event["vendor"]))
+    assert vendor.status_code == 403
+
+
+def test_participants_who_have_not_confirmed_wait_for_their_answer(
+    kit: Any, api: Any, room: dict[str, Any], confirm: Any
+) -> None:
+    event_id = api.post("/events", kit.event_payload()).get_json()["id"]
+    api.post(
+        f"/events/{event_id}/participants",
+        {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
+    )
+    assert api.post(f"/events/{event_id}/proposals").get_json()["pairings"]
+    schedule = api.post(f"/events/{event_id}/schedule").get_json()
+    assert schedule["meetings"] == []
+    assert schedule["unscheduled"] and all(
+        "尚未确认参会" in u["reason"] for u in schedule["unscheduled"]
+    )
+    confirm(event_id)
+    schedule = api.post(f"/events/{event_id}/schedule").get_json()
+    assert schedule["meetings"] and schedule["unscheduled"] == []
+
+
+def test_an_organizations_agenda_holds_all_its_items_meetings_in_time_order(
+    api: Any, client: Any, login: Any, scheduled: dict[str, Any], center: Any
+) -> None:
+    event_id = scheduled["id"]
+    participants = api.get(f"/events/{event_id}").get_json()["participants"]
+    first_scene = next(p for p in participants if p["kind"] == "scene")
+    login(scheduled["unit"])
+    page = client.get(f"/events/{event_id}/agenda/{first_scene['id']}")
+    text = page.get_data(as_text=True)
+    assert "本单位条目" in text  # the unit brings three scenes
+    own = [m for m in scheduled["meetings"] if m["scene_id"] in scheduled["scenes"]]
+    times = [f"{m['start']}–{m['end']}" for m in sorted(own, key=lambda m: m["slot"])]
+    assert [t for t in times if t in text] == times
+    positions = [text.index(t) for t in times]
+    assert positions == sorted(positions)
+    # The printed agendas are one page per organization: the unit, two vendors.
+    login(center)
+    printed = client.get(f"/events/{event_id}/agendas").get_data(as_text=True)
+    assert printed.count('class="print-page agenda"') == 3

@@ -615,3 +615,126 @@ def test_the_planner_imports_without_flask_or_sqlalchemy():
         "assert not {'flask', 'sqlalchemy', 'marketplace'} & set(sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- delegations: people attend, not items ----------------------------------------
+
+
+@st.composite
+def events_with_delegations(draw):
+    """Pairs whose items belong to a few organizations on each side."""
+    pairs = draw(pair_sets())
+    tables = draw(st.integers(1, 4))
+    scene_party = {
+        s: f"unit-{draw(st.integers(1, 3))}" for s in sorted({s for s, _ in pairs})
+    }
+    capability_party = {
+        c: f"vendor-{draw(st.integers(1, 3))}" for c in sorted({c for _, c in pairs})
+    }
+    parties = {"scene_party": scene_party, "capability_party": capability_party}
+    slots = minimum_slots(pairs, tables, **parties) + draw(st.integers(0, 2))
+    return pairs, slots, tables, parties
+
+
+@FAST
+@given(events_with_delegations())
+def test_an_organization_is_in_one_meeting_at_a_time_in_the_fewest_slots(event):
+    pairs, slots, tables, parties = event
+    schedule = schedule_meetings(pairs, slots=slots, tables=tables, **parties)
+    assert_valid(schedule, pairs, slots, tables)
+    for side, party in (
+        ("scene_id", "scene_party"),
+        ("capability_id", "capability_party"),
+    ):
+        seen = Counter(
+            (m.slot, parties[party][getattr(m, side)]) for m in schedule.meetings
+        )
+        assert max(seen.values(), default=1) == 1
+    assert not schedule.unscheduled
+    assert schedule.slots_used == minimum_slots(pairs, tables, **parties)
+
+
+def test_four_scenes_of_one_unit_meet_one_after_another_not_at_four_tables():
+    # The demo event's fault: 江阴市交通运输局's four scenes at tables 1-4 at 09:00.
+    pairs = [(1, 11), (2, 12), (3, 13), (4, 14)]
+    one_unit = {"scene_party": {1: "交通局", 2: "交通局", 3: "交通局", 4: "交通局"}}
+    assert minimum_slots(pairs, 4) == 1
+    assert minimum_slots(pairs, 4, **one_unit) == 4
+    schedule = schedule_meetings(pairs, slots=4, tables=4, **one_unit)
+    assert sorted(m.slot for m in schedule.meetings) == [0, 1, 2, 3]
+    with pytest.raises(PlanningError, match="一个单位代表最多 4 场会面"):
+        schedule_meetings(pairs, slots=3, tables=4, **one_unit)
+
+
+def test_a_unit_sending_two_people_holds_two_meetings_at_once():
+    pairs = [(1, 11), (2, 12), (3, 13), (4, 14)]
+    two_people = {
+        "scene_party": {
+            1: ("交通局", 1),
+            2: ("交通局", 2),
+            3: ("交通局", 1),
+            4: ("交通局", 2),
+        }
+    }
+    schedule = schedule_meetings(pairs, slots=2, tables=4, **two_people)
+    assert Counter(m.slot for m in schedule.meetings) == {0: 2, 1: 2}
+
+
+@st.composite
+def pairing_problems_with_delegations(draw):
+    problem = draw(pairing_problems())
+    scenes = sorted({c.scene_id for c in problem["candidates"]})
+    capabilities = sorted({c.capability_id for c in problem["candidates"]})
+    problem["scene_party"] = {s: f"u{draw(st.integers(1, 2))}" for s in scenes}
+    problem["capability_party"] = {
+        c: f"v{draw(st.integers(1, 2))}" for c in capabilities
+    }
+    problem["party_meetings"] = {
+        key: draw(st.integers(0, 3))
+        for key in ("u1", "u2", "v1", "v2")
+        if draw(st.booleans())
+    }
+    return problem
+
+
+@settings(FAST, max_examples=150)
+@given(pairing_problems_with_delegations())
+def test_delegation_caps_are_kept_and_the_proposal_is_still_the_best(problem):
+    caps = problem["party_meetings"]
+
+    def within_caps(chosen):
+        load = Counter(problem["scene_party"][s] for s, _ in chosen)
+        load.update(problem["capability_party"][c] for _, c in chosen)
+        return all(load[key] <= cap for key, cap in caps.items())
+
+    score = {(c.scene_id, c.capability_id): c.score for c in problem["candidates"]}
+    locked = sorted(problem["locked"])
+    options = [
+        p
+        for p, w in sorted(score.items())
+        if w >= problem["min_score"]
+        and w > 0
+        and p not in problem["locked"]
+        and p not in problem["excluded"]
+    ]
+    best = None
+    for size in range(len(options) + 1):
+        for subset in itertools.combinations(options, size):
+            chosen = locked + list(subset)
+            if within_caps(chosen) and limits_of(
+                chosen,
+                problem["max_per_scene"],
+                problem["max_per_capability"],
+                problem["capacity"],
+            ):
+                total = math.fsum(score[p] for p in chosen)
+                best = total if best is None else max(best, total)
+    if best is None:
+        with pytest.raises(PlanningError, match="锁定"):
+            propose_pairings(**problem)
+        return
+    proposal = propose_pairings(**problem)
+    chosen = [(p.scene_id, p.capability_id) for p in proposal.pairings]
+    assert within_caps(chosen)
+    assert proposal.total_score == pytest.approx(best, abs=1e-9)
+    assert proposal.optimality_gap == 0.0
