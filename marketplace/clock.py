@@ -16,9 +16,12 @@ def local_today() -> date:
     )
 
 
-def local_time(moment: datetime | None) -> str:
-    """A UTC moment shown in the configured zone, to the minute."""
-    if moment is None:
+def local_time(moment: datetime | str | None) -> str:
+    """A UTC moment (or its ISO text, as JSON-shaped records carry it) shown in the
+    configured zone, to the minute."""
+    if moment is None or moment == "":
         return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     zone = ZoneInfo(current_app.config["MARKETPLACE_TIMEZONE"])
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

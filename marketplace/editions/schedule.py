@@ -19,7 +19,7 @@ from marketplace.errors import Invalid
 CADENCES = {
     "monthly": "每月1日 09:00",
     "quarterly": "每季度首月1日 09:00",
-    "cron": "自定义（cron 表达式）",
+    "cron": "自定义",
 }
 # How far back to look for the latest due moment, widening until one is found.
 LOOKBACK = (

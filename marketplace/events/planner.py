@@ -86,11 +86,20 @@ class Proposal:
         """The limits that kept pairings out, as sentences for the page."""
         reasons = []
         if self.capacity_binding:
-            reasons.append(f"会面总数已达活动容量（时段数 × 桌位数 = {self.capacity}）")
+            reasons.append(
+                f"洽谈位已排满（时段数 × 洽谈桌数 = {self.capacity}）："
+                "增加场次、缩短每场时长或增加洽谈桌，可以多安排"
+            )
         if self.scenes_at_limit:
-            reasons.append(f"{len(self.scenes_at_limit)} 个场景方已达会面上限")
+            reasons.append(
+                f"{len(self.scenes_at_limit)} 个场景已达每个场景的洽谈上限："
+                "提高“每个场景最多洽谈场数”，它们可以见更多能力方"
+            )
         if self.capabilities_at_limit:
-            reasons.append(f"{len(self.capabilities_at_limit)} 个能力方已达会面上限")
+            reasons.append(
+                f"{len(self.capabilities_at_limit)} 项能力已达每项能力的洽谈上限："
+                "提高“每项能力最多洽谈场数”，它们可以见更多场景方"
+            )
         return tuple(reasons)
 
 

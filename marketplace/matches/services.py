@@ -318,7 +318,11 @@ def _feedback_metrics(
 
 
 def fit_weights_from_feedback(
-    session: orm.Session, *, now: datetime, vector_model: str | None = None
+    session: orm.Session,
+    *,
+    now: datetime,
+    vector_model: str | None = None,
+    actor: Any = None,
 ) -> WeightFit:
     """Fit the feature weights and their calibration on every mark, store them, and
     report before/after.
@@ -378,7 +382,7 @@ def fit_weights_from_feedback(
     try:
         weights, calibration = fit_score_model(np.vstack(features), labels)
     except ValueError as error:
-        raise Invalid(str(error), fields={"feedback": str(error)}) from None
+        raise Invalid(str(error)) from None
     if model_name is None:
         weights.pop("dense", None)
     after = platform_matcher(session, ScoreModel(0, weights, calibration)).fit(
@@ -401,6 +405,15 @@ def fit_weights_from_feedback(
         )
     )
     bump_index_version(session, "weights")
+    audit.record(
+        session,
+        actor,
+        "match.weights_fit",
+        "match_weights",
+        None,
+        at=now,
+        details={"pairs": result.pairs, "before": result.before, "after": result.after},
+    )
     return result
 
 

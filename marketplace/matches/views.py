@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -60,6 +61,33 @@ def feedback() -> Any:
     return render_template(
         "matches/feedback.html", records=services.feedback_records(get_session())
     )
+
+
+@bp.post("/fit")
+@access("center", "admin")
+def fit_weights() -> Any:
+    """Refit the match weights on every mark (what `flask fit-match-weights` does)."""
+    from marketplace.matches.vectors import dense_mode
+
+    session = get_session()
+    mode = dense_mode(current_app.config)
+    try:
+        fit = services.fit_weights_from_feedback(
+            session,
+            now=utcnow(),
+            vector_model=mode.embedder.name if mode.embedder is not None else None,
+            actor=current_actor(),
+        )
+    except DomainError as error:
+        return failed(error, url_for(".feedback"))
+    session.commit()
+    flash(
+        f"已用 {fit.pairs} 条标注重新拟合匹配权重，所有推荐随即按新权重计算。"
+        f"推荐排序与标注的吻合度（满分 1）：拟合前 {fit.before['ndcg@10']:.2f}，"
+        f"拟合后 {fit.after['ndcg@10']:.2f}",
+        "success",
+    )
+    return redirect(url_for(".feedback"))
 
 
 @bp.get("/feedback.csv")

@@ -248,9 +248,22 @@ def test_jobs_page_shows_jobs_and_center_publishes_now(
     login(make_user("center"))
     page = client.get("/admin/jobs").get_data(as_text=True)
     assert "按计划发布清单" in page and "清单发布计划" in page
+    # The center cannot change the publication plan: it reads it, with no controls.
+    assert 'name="cadence"' not in page and 'name="cron"' not in page
+    assert "每月1日 09:00，已启用" in page and "发布计划由系统管理员设置" in page
     response = form_post("/admin/publish/scenes")
     assert response.status_code == 302
     assert "/editions/" in response.headers["Location"]
+
+
+def test_the_admin_sets_the_plan_with_cron_behind_an_advanced_fold(
+    client, make_user, login
+):
+    login(make_user("admin"))
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert 'name="cadence"' in page
+    fold = page.index("<summary>自定义时间（高级）</summary>")
+    assert page.index('name="cron"') > fold > page.index('name="cadence"')
 
 
 def test_bad_cron_is_refused_with_a_message(client, make_user, login, form_post):

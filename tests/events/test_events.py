@@ -479,7 +479,7 @@ def test_event_pages_schedule_workbook_and_agendas(
     page = client.get(f"/events/{event_id}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "最优性差距" in text and "1号桌" in text
+    assert "已是最优安排" in text and "1号桌" in text
     workbook = load_workbook(
         BytesIO(client.get(f"/events/{event_id}/schedule.xlsx").data)
     )

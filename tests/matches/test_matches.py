@@ -1,6 +1,9 @@
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 
 from marketplace import create_app
+from marketplace.audit import AuditEntry
 from marketplace.matches.models import MatchFeedback, MatchWeights
 
 ELEVATOR_SCENE = {
@@ -326,3 +329,49 @@ def test_a_first_answer_takes_three_queries_and_a_repeat_one(
     assert first[0]["title"] == "电梯困人智能识别与物联网监测终端"
     assert first_count == 3, statements
     assert len(statements) == 4, statements[first_count:]
+
+
+def test_the_center_refits_the_weights_from_the_feedback_page(
+    app, client, make_scene, make_capability, make_user, token_for, db, login, form_post
+):
+    officer = make_user("center")
+    center = token_for(officer)
+    login(officer)
+    page = client.get("/matches/feedback").get_data(as_text=True)
+    assert "用标注重新拟合匹配权重" in page and "flask" not in page
+    too_few = form_post("/matches/fit", follow_redirects=True)
+    assert "至少需要10条标注" in too_few.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).select_from(MatchWeights)) == 0
+
+    scene_ids = [make_scene(**ELEVATOR_SCENE) for _ in range(3)]
+    capability_ids = [make_capability() for _ in range(2)] + [
+        make_capability(
+            title=f"紫砂壶文创设计平台{i}",
+            domains=["文旅消费"],
+            industries=["元宇宙"],
+            description="三维建模与虚拟展厅，服务紫砂工作室，已在宜兴丁蜀镇推广。",
+        )
+        for i in range(2)
+    ]
+    for scene_id in scene_ids:
+        for n, capability_id in enumerate(capability_ids):
+            client.post(
+                "/api/v1/matches/feedback",
+                headers=center,
+                json={
+                    "scene_id": scene_id,
+                    "capability_id": capability_id,
+                    "relevant": n < 2,
+                },
+            )
+    done = form_post("/matches/fit", follow_redirects=True).get_data(as_text=True)
+    assert "已用 12 条标注重新拟合匹配权重" in done and "拟合后" in done
+    assert db.scalars(sa.select(MatchWeights)).one().pairs == 12
+    audited = db.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "match.weights_fit")
+    )
+    assert audited is not None and audited.actor_id == officer.id
+    # Times on the page are Beijing time, as everywhere else (it showed UTC).
+    marked = db.scalars(sa.select(MatchFeedback)).first().at
+    beijing = marked.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert f"<td>{beijing}</td>" in done
