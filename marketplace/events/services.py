@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from marketplace import audit
-from marketplace.capabilities.models import Capability
+from marketplace.capabilities.models import Capability, CapabilityTag
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.events.models import (
     Event,
@@ -36,6 +36,7 @@ from marketplace.events.timetable import (
 from marketplace.integers import is_id, parse_int
 from marketplace.items.fields import Field, parse_fields
 from marketplace.items.services import can_view
+from marketplace.organizations.models import Organization
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
 from marketplace.taxonomy import Taxonomy
@@ -738,6 +739,72 @@ def delegations(event: Event) -> list[Delegation]:
         ),
         key=lambda d: d.name,
     )
+
+
+FINDER_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Finder:
+    """What the center looks for to invite: scenes or capabilities, by words in the
+    title or the organization's name, a domain and a district."""
+
+    kind: str = "scene"
+    words: str = ""
+    domain: str = ""
+    district: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "Finder":
+        kind = args.get("find", "scene")
+        return cls(
+            kind=kind if kind in ("scene", "capability") else "scene",
+            words=args.get("words", "").strip()[:100],
+            domain=args.get("domain", "").strip(),
+            district=args.get("district", "").strip(),
+        )
+
+
+def find_invitable(
+    session: orm.Session, event: Event, finder: Finder, limit: int = FINDER_LIMIT
+) -> tuple[list[Any], int]:
+    """Published items not yet taking part that match `finder`, newest first, at
+    most `limit` of them, and how many match in all."""
+    model: Any = Scene if finder.kind == "scene" else Capability
+    taking_part = {p.item_id for p in event.participants if p.kind == finder.kind}
+    statement = (
+        sa.select(model)
+        .join(Organization, Organization.id == model.organization_id)
+        .where(model.status == "published")
+    )
+    if taking_part:
+        statement = statement.where(model.id.not_in(taking_part))
+    for word in finder.words.split():
+        statement = statement.where(
+            sa.or_(
+                model.title.contains(word, autoescape=True),
+                Organization.name.contains(word, autoescape=True),
+            )
+        )
+    for field, value in (("domains", finder.domain), ("districts", finder.district)):
+        if not value:
+            continue
+        if model is Scene:
+            column = Scene.domain if field == "domains" else Scene.district
+            statement = statement.where(column == value)
+        else:
+            statement = statement.where(
+                sa.exists().where(
+                    CapabilityTag.capability_id == Capability.id,
+                    CapabilityTag.field == field,
+                    CapabilityTag.name == value,
+                )
+            )
+    total = session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    items = session.scalars(
+        statement.order_by(model.published_at.desc(), model.id.desc()).limit(limit)
+    ).all()
+    return list(items), int(total or 0)
 
 
 def unconfirmed(event: Event) -> list[EventParticipant]:

@@ -124,6 +124,7 @@ def detail(event_id: int) -> Any:
             slots=services.event_slots(event),
         )
     slots = services.event_slots(event)
+    finder = services.Finder.from_args(request.args)
     meetings = services.meetings_of(session, event)
     grid: dict[tuple[int, int], Any] = {(m.slot, m.table_number): m for m in meetings}
     titles = {("scene", p.scene_id): p.item for p in event.participants if p.scene_id}
@@ -141,6 +142,11 @@ def detail(event_id: int) -> Any:
         grid=grid,
         titles=titles,
         delegations=services.delegations(event),
+        finder=finder,
+        found=services.find_invitable(session, event, finder)
+        if services.can_manage(actor) and "find" in request.args
+        else None,
+        taxonomy=get_taxonomy(session),
         unconfirmed=services.unconfirmed(event),
         suggestions=pairing.suggest_invitations(
             session, event, get_indexes(current_app), now=utcnow(), limit=10

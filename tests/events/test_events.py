@@ -592,14 +592,21 @@ def test_center_plans_an_event_through_the_pages(
     )
     assert created.status_code == 302
     detail = created.headers["Location"]
-    ids = " ".join(str(i) for i in room["scenes"])
+    # Participants are found by words of their titles and chosen by ticking them:
+    # no internal number is typed or shown.
+    found = client.get(detail + "?find=scene&words=无人机").get_data(as_text=True)
+    assert "找到 3 项" in found and 'data-select-all="scene_id"' in found
+    for t, _ in kit.scene_texts:
+        assert t in found
+    form_post(detail + "/participants", {"scene_id": [str(i) for i in room["scenes"]]})
+    found = client.get(detail + "?find=capability&words=").get_data(as_text=True)
+    assert "找到 4 项" in found
     form_post(
         detail + "/participants",
-        {
-            "scene_ids": ids,
-            "capability_ids": ",".join(str(i) for i in room["capabilities"]),
-        },
+        {"capability_id": [str(i) for i in room["capabilities"]]},
     )
+    again = client.get(detail + "?find=scene&words=无人机").get_data(as_text=True)
+    assert "没有找到尚未参会的已发布场景" in again
     form_post(detail + "/propose")
     form_post(detail + "/schedule")
     # Nobody has answered the invitations yet: no meeting is put in their day,
@@ -616,7 +623,7 @@ def test_center_plans_an_event_through_the_pages(
     assert "已排期" in page and kit.scene_texts[0][0] in page
     db.rollback()  # a fresh snapshot: the count above read the old one
     assert db.scalar(sa.select(sa.func.count()).select_from(EventMeeting)) > 0
-    refused = form_post(detail + "/participants", {"scene_ids": str(room["scenes"][0])})
+    refused = form_post(detail + "/participants", {"scene_id": str(room["scenes"][0])})
     assert "已是本次活动的参会方" in client.get(refused.headers["Location"]).get_data(
         as_text=True
     )
@@ -739,3 +746,37 @@ def test_an_organizations_agenda_holds_all_its_items_meetings_in_time_order(
     login(center)
     printed = client.get(f"/events/{event_id}/agendas").get_data(as_text=True)
     assert printed.count('class="print-page agenda"') == 3
+
+
+def test_the_finder_matches_organization_names_domains_and_districts(
+    kit: Any,
+    api: Any,
+    client: Any,
+    login: Any,
+    center: Any,
+    make_scene: Any,
+    make_capability: Any,
+    make_user: Any,
+    make_org: Any,
+) -> None:
+    transport = make_user("unit", organization=make_org(name="江阴市交通运输局"))
+    make_scene(owner=transport, title="长江大桥交通事件自动检测", district="江阴市")
+    make_scene(title="梁溪区老旧小区电梯监测", district="梁溪区")
+    make_scene(owner=transport, status="draft", title="交通草稿不应出现")
+    make_capability(title="无人机巡检平台", domains=["产业发展"])
+    event_id = api.post("/events", kit.event_payload()).get_json()["id"]
+    login(center)
+    page = f"/events/{event_id}"
+
+    def titles(query: str) -> str:
+        return client.get(f"{page}?{query}").get_data(as_text=True)
+
+    by_name = titles("find=scene&words=交通运输局")
+    assert "长江大桥交通事件自动检测" in by_name and "老旧小区电梯" not in by_name
+    assert "交通草稿不应出现" not in by_name
+    by_district = titles("find=scene&district=梁溪区")
+    assert "老旧小区电梯" in by_district and "长江大桥" not in by_district
+    assert "无人机巡检平台" in titles("find=capability&domain=产业发展")
+    assert "无人机巡检平台" not in titles("find=capability&domain=文旅消费")
+    # Percent signs are words, not wildcards.
+    assert "没有找到" in titles("find=scene&words=%25")
