@@ -88,6 +88,16 @@ def settings_from_env(
         ),
         # Links in e-mails point here.
         "BASE_URL": environ.get("MARKETPLACE_BASE_URL", "http://127.0.0.1:8000"),
+        # What the footer of a government site shows: the operator's contact, the
+        # ICP filing number (备案号) and the government site code (网站标识码).
+        "SITE_OPERATOR": environ.get(
+            "MARKETPLACE_SITE_OPERATOR", "无锡市场景创新促进中心"
+        ),
+        "SITE_CONTACT_PHONE": environ.get("MARKETPLACE_SITE_CONTACT_PHONE", ""),
+        "SITE_CONTACT_EMAIL": environ.get("MARKETPLACE_SITE_CONTACT_EMAIL", ""),
+        "SITE_ADDRESS": environ.get("MARKETPLACE_SITE_ADDRESS", ""),
+        "SITE_ICP_NUMBER": environ.get("MARKETPLACE_ICP_NUMBER", ""),
+        "SITE_CODE": environ.get("MARKETPLACE_SITE_CODE", ""),
         # Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
         # comma separated); nobody else's is, or anyone could pick their address.
         "TRUSTED_PROXIES": trusted_proxies(

@@ -8,6 +8,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from marketplace import audit
+from marketplace.accounts.auth import is_api_request
 from marketplace.accounts.models import User
 from marketplace.db import close_session, get_session, utcnow
 from marketplace.errors import DomainError, TransitionNotAllowed
@@ -29,7 +30,7 @@ HTTP_MESSAGES = {
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return is_api_request()
 
 
 def error_response(

@@ -18,8 +18,12 @@ def current_actor() -> User | None:
     return g.get("actor")
 
 
+# The API's page for people is a page: the signed-in header, HTML error pages.
+API_PAGES = frozenset({"/api/docs"})
+
+
 def is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") and request.path not in API_PAGES
 
 
 def _load_actor() -> None:

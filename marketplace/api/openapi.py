@@ -3,7 +3,7 @@ server validates with, so the two cannot drift apart."""
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template
 
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.db import get_session
@@ -768,3 +768,10 @@ def _no_nul(schema: dict[str, Any]) -> None:
 def document() -> object:
     # Built per request: the taxonomy is edited by the admin, and the enums follow.
     return jsonify(build_document(get_taxonomy(get_session())))
+
+
+@bp.get("/api/docs")
+@access(PUBLIC)
+def docs() -> str:
+    """The document for people: Swagger UI, served from the project."""
+    return render_template("api_docs.html")

@@ -1,7 +1,7 @@
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
 from marketplace.accounts.auth import current_actor
 from marketplace.capabilities.services import CAPABILITIES
@@ -93,3 +93,27 @@ def review() -> Any:
             )
             queues.append((kind, status, f"{kind.label}·{title}", page))
     return render_template("home/review.html", queues=queues)
+
+
+@bp.get("/favicon.ico")
+@access(PUBLIC)
+def favicon() -> Any:
+    # Browsers ask for /favicon.ico before reading the page's <link rel="icon">.
+    return send_from_directory(
+        current_app.static_folder or "static",
+        "favicon.svg",
+        mimetype="image/svg+xml",
+        max_age=86400,
+    )
+
+
+SITE_PAGES = {"help": "使用帮助", "privacy": "隐私政策", "contact": "联系我们"}
+
+
+@bp.get("/about/<page>")
+@access(PUBLIC)
+def about(page: str) -> str:
+    """What a government service site carries: help, privacy and contact."""
+    if page not in SITE_PAGES:
+        abort(404)
+    return render_template(f"home/{page}.html", title=SITE_PAGES[page])

@@ -237,3 +237,13 @@ def test_publishing_an_edition_asks_first_and_cancelling_publishes_nothing(
     WebDriverWait(browser, 5).until(lambda b: b.switch_to.alert).accept()
     wait_until_gone(browser, page)
     assert "已发布场景机会清单" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+
+
+def test_the_api_page_renders_every_operation_under_the_sites_csp(live_server, browser):
+    browser.get(f"{live_server}/api/docs")
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock")
+    )
+    operations = browser.find_elements(By.CSS_SELECTOR, ".opblock")
+    assert len(operations) >= 40
+    assert "/api/v1/scenes" in browser.find_element(By.ID, "swagger-ui").text
