@@ -71,8 +71,56 @@ def load_demo(
         bump_index_version(session, "scenes")
         bump_index_version(session, "capabilities")
     model = embedder.name if embedder is not None else None
+    counts["清单期次"] = _load_editions(session, now)
     counts["对接活动"] = _load_event(session, now, model)
     return counts
+
+
+def _load_editions(session: orm.Session, now: datetime) -> int:
+    """Two editions of each list, so that “what changed” and the feed show something.
+
+    Made as the center would: the first edition with four scenes marked 已对接 (a
+    matched scene leaves the list), then those scenes restored and three
+    capabilities withdrawn, and the second edition: it lists 4 new scenes and 3
+    capabilities taken off.
+    """
+    from marketplace.capabilities.services import CAPABILITIES
+    from marketplace.editions.models import LISTS, Edition
+    from marketplace.editions.services import publish_edition
+    from marketplace.items.services import transition_item
+    from marketplace.scenes.services import SCENES
+
+    if session.scalar(sa.select(Edition.id).limit(1)):
+        return 0
+    center = session.scalar(sa.select(User).where(User.username == "center"))
+    scenes = session.scalars(
+        sa.select(Scene.id).where(Scene.status == "published").order_by(Scene.id.desc())
+    ).all()[:4]
+    capabilities = session.scalars(
+        sa.select(Capability.id)
+        .where(Capability.status == "published")
+        .order_by(Capability.id.desc())
+    ).all()[:3]
+    if center is None or len(scenes) < 4 or len(capabilities) < 3:
+        return 0
+    year = now.astimezone(ZoneInfo("Asia/Shanghai")).year
+
+    def move(kind: Any, item_id: int, target: str, comment: str) -> None:
+        transition_item(
+            session, kind, center, item_id, target, comment=comment, now=now
+        )
+
+    for scene_id in scenes:
+        move(SCENES, scene_id, "matched", LOAD_COMMENT)
+    for list_kind in LISTS:
+        publish_edition(session, list_kind, now=now, year=year, actor=center)
+    for scene_id in scenes:
+        move(SCENES, scene_id, "published", LOAD_COMMENT)
+    for capability_id in capabilities:
+        move(CAPABILITIES, capability_id, "withdrawn", LOAD_COMMENT)
+    for list_kind in LISTS:
+        publish_edition(session, list_kind, now=now, year=year, actor=center)
+    return 2 * len(LISTS)
 
 
 DEMO_EVENT = "2026年低空经济与城市治理场景供需对接会"

@@ -12,6 +12,7 @@ from marketplace import ROOT, create_app
 from marketplace.accounts.models import User
 from marketplace.capabilities.models import Capability
 from marketplace.config import ConfigurationError
+from marketplace.editions.models import Edition
 from marketplace.events.models import Event, EventMeeting
 from marketplace.scenes.models import Scene
 from marketplace.scheduler import JOBS, build_scheduler
@@ -176,13 +177,26 @@ def test_load_demo_loads_the_city_and_adds_nothing_the_second_time(app, db):
     districts = db.scalars(sa.text("SELECT DISTINCT district FROM organizations")).all()
     assert len(districts) == 8
     assert db.scalar(sa.select(sa.func.count()).select_from(EventMeeting)) > 10
+    # Two editions of each list, the second with something changed, and a chain
+    # that verifies.
+    editions = db.scalars(sa.select(Edition).order_by(Edition.id)).all()
+    assert [(e.list_kind, e.sequence) for e in editions] == [
+        ("scenes", 1),
+        ("capabilities", 1),
+        ("scenes", 2),
+        ("capabilities", 2),
+    ]
+    assert len(editions[2].summary["new"]) == 4
+    assert len(editions[3].summary["withdrawn"]) == 3
+    verified = runner.invoke(args=["verify-editions"])
+    assert verified.exit_code == 0, verified.output
     second = runner.invoke(args=["load-demo"])
     assert second.exit_code == 0
     db.expire_all()
     assert {
         model.__name__: db.scalar(sa.select(sa.func.count()).select_from(model))
-        for model in (Scene, Capability, User, Event)
-    } == counts
+        for model in (Scene, Capability, User, Event, Edition)
+    } == {**counts, "Edition": 4}
 
 
 def test_create_user_command_checks_its_input(app, make_org):

@@ -141,8 +141,22 @@ def public_url(endpoint: str, **values: Any) -> str:
 @bp.get("/feed.atom")
 @access(PUBLIC)
 def feed() -> Response:
-    """An Atom feed announcing every new edition of either list."""
+    """An Atom feed announcing every new edition of either list.
+
+    A browser (which prefers text/html) gets the same entries as a page saying what
+    the address is for; a feed reader gets the Atom document.
+    """
     editions = list_editions(get_session())[:50]
+    if (
+        request.accept_mimetypes.best_match(["application/atom+xml", "text/html"])
+        == "text/html"
+    ):
+        page = render_template(
+            "editions/feed.html",
+            editions=editions,
+            feed_url=public_url("editions_pages.feed"),
+        )
+        return Response(page, mimetype="text/html", headers={"Vary": "Accept"})
     updated = editions[0].published_at if editions else utcnow()
     entries = []
     for edition in editions:
@@ -172,7 +186,7 @@ def feed() -> Response:
         + "".join(entries)
         + "</feed>"
     )
-    return Response(body, mimetype="application/atom+xml")
+    return Response(body, mimetype="application/atom+xml", headers={"Vary": "Accept"})
 
 
 @admin_bp.get("/jobs")

@@ -279,3 +279,22 @@ def test_bad_cron_is_refused_with_a_message(client, make_user, login, form_post)
 def test_vendors_cannot_publish(client, make_user, login, form_post):
     login(make_user("vendor"))
     assert form_post("/admin/publish/scenes").status_code == 403
+
+
+def test_the_feed_is_atom_for_readers_and_a_page_for_browsers(client, make_scene):
+    make_scene()
+    reader = client.get(
+        "/editions/feed.atom", headers={"Accept": "application/atom+xml"}
+    )
+    assert reader.mimetype == "application/atom+xml"
+    assert client.get("/editions/feed.atom").mimetype == "application/atom+xml"
+    browser = client.get(
+        "/editions/feed.atom",
+        headers={
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        },
+    )
+    assert browser.mimetype == "text/html"
+    text = browser.get_data(as_text=True)
+    assert "添加到 RSS/Atom 阅读器" in text and "/editions/feed.atom" in text
+    assert all("Accept" in r.headers["Vary"] for r in (reader, browser))
