@@ -229,12 +229,15 @@ def propose_pairings(
         & available.get(("capability", c.capability_id), everyone)
         and (c.scene_id, c.capability_id) not in locked
     }
-    scene_party, capability_party = organization_parties(event)
     # One person is in one meeting per slot: an organization's items share its
-    # people's slots.
+    # people's slots. Named by organization, so a refusal names it.
+    scene_org, capability_org = organization_parties(event)
+    names = {p.organization_id: p.item.organization.name for p in event.participants}
+    scene_party = {item: names[org] for item, org in scene_org.items()}
+    capability_party = {item: names[org] for item, org in capability_org.items()}
     party_meetings = {
-        organization: len(slots) * people_sent(event, organization)
-        for organization in {*scene_party.values(), *capability_party.values()}
+        names[organization]: len(slots) * people_sent(event, organization)
+        for organization in {*scene_org.values(), *capability_org.values()}
     }
     try:
         proposal = planner.propose_pairings(

@@ -430,7 +430,7 @@ class _PartyRows:
                 if (side, key) not in index:
                     index[side, key] = len(self.limits)
                     role = "场景" if side == "scene" else "能力"
-                    self.labels.append(f"单位 {key} 的{role}方代表")
+                    self.labels.append(f"“{key}”的{role}方代表")
                     self.limits.append(int(party_meetings[key]))
                 found[i] = index[side, key]
             return found

@@ -408,7 +408,8 @@ def pairing_problems(draw):
     }
 
 
-def brute_force_best(problem):
+def brute_force_best(problem, allowed=lambda chosen: True):
+    """The best total over every subset within the limits (and `allowed`)."""
     score = {(c.scene_id, c.capability_id): c.score for c in problem["candidates"]}
     locked = sorted(problem["locked"])
     options = [
@@ -423,7 +424,7 @@ def brute_force_best(problem):
     for size in range(len(options) + 1):
         for subset in itertools.combinations(options, size):
             chosen = locked + list(subset)
-            if limits_of(
+            if allowed(chosen) and limits_of(
                 chosen,
                 problem["max_per_scene"],
                 problem["max_per_capability"],
@@ -507,7 +508,7 @@ def test_capacity_and_min_score_bound_the_proposal():
     assert len(proposal.pairings) == 3
     assert all(p.scene_id == 5 for p in proposal.pairings)
     assert proposal.capacity_binding
-    assert "会面总数已达活动容量" in proposal.binding[0]
+    assert "洽谈位已排满" in proposal.binding[0]
     assert proposal.unconstrained_count == 20
     assert proposal.best_within_capacity == pytest.approx(proposal.total_score)
 
@@ -707,28 +708,7 @@ def test_delegation_caps_are_kept_and_the_proposal_is_still_the_best(problem):
         load.update(problem["capability_party"][c] for _, c in chosen)
         return all(load[key] <= cap for key, cap in caps.items())
 
-    score = {(c.scene_id, c.capability_id): c.score for c in problem["candidates"]}
-    locked = sorted(problem["locked"])
-    options = [
-        p
-        for p, w in sorted(score.items())
-        if w >= problem["min_score"]
-        and w > 0
-        and p not in problem["locked"]
-        and p not in problem["excluded"]
-    ]
-    best = None
-    for size in range(len(options) + 1):
-        for subset in itertools.combinations(options, size):
-            chosen = locked + list(subset)
-            if within_caps(chosen) and limits_of(
-                chosen,
-                problem["max_per_scene"],
-                problem["max_per_capability"],
-                problem["capacity"],
-            ):
-                total = math.fsum(score[p] for p in chosen)
-                best = total if best is None else max(best, total)
+    best = brute_force_best(problem, within_caps)
     if best is None:
         with pytest.raises(PlanningError, match="锁定"):
             propose_pairings(**problem)

@@ -181,10 +181,9 @@ def test_feedback_export_is_safe_in_a_spreadsheet(
     assert records[0]["scene_title"].startswith("=HYPERLINK")
 
 
-def test_fitting_weights_from_marks_reports_and_takes_effect(
-    app, client, make_scene, make_capability, make_user, token_for, db
-):
-    center = token_for(make_user("center"))
+def mark_twelve_pairs(client, headers, make_scene, make_capability):
+    """Three elevator scenes, each marked relevant to two fitting capabilities and
+    not to two teapot-design ones; returns the scene ids."""
     scene_ids = [make_scene(**ELEVATOR_SCENE) for _ in range(3)]
     good = [make_capability() for _ in range(2)]
     bad = [
@@ -202,13 +201,21 @@ def test_fitting_weights_from_marks_reports_and_takes_effect(
         ]:
             client.post(
                 "/api/v1/matches/feedback",
-                headers=center,
+                headers=headers,
                 json={
                     "scene_id": scene_id,
                     "capability_id": capability_id,
                     "relevant": relevant,
                 },
             )
+    return scene_ids
+
+
+def test_fitting_weights_from_marks_reports_and_takes_effect(
+    app, client, make_scene, make_capability, make_user, token_for, db
+):
+    center = token_for(make_user("center"))
+    scene_ids = mark_twelve_pairs(client, center, make_scene, make_capability)
     matches(client, f"/api/v1/scenes/{scene_ids[0]}/matches")
     result = app.test_cli_runner().invoke(args=["fit-match-weights"])
     assert result.exit_code == 0, result.output
@@ -343,27 +350,7 @@ def test_the_center_refits_the_weights_from_the_feedback_page(
     assert "至少需要10条标注" in too_few.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).select_from(MatchWeights)) == 0
 
-    scene_ids = [make_scene(**ELEVATOR_SCENE) for _ in range(3)]
-    capability_ids = [make_capability() for _ in range(2)] + [
-        make_capability(
-            title=f"紫砂壶文创设计平台{i}",
-            domains=["文旅消费"],
-            industries=["元宇宙"],
-            description="三维建模与虚拟展厅，服务紫砂工作室，已在宜兴丁蜀镇推广。",
-        )
-        for i in range(2)
-    ]
-    for scene_id in scene_ids:
-        for n, capability_id in enumerate(capability_ids):
-            client.post(
-                "/api/v1/matches/feedback",
-                headers=center,
-                json={
-                    "scene_id": scene_id,
-                    "capability_id": capability_id,
-                    "relevant": n < 2,
-                },
-            )
+    mark_twelve_pairs(client, center, make_scene, make_capability)
     done = form_post("/matches/fit", follow_redirects=True).get_data(as_text=True)
     assert "已用 12 条标注重新拟合匹配权重" in done and "拟合后" in done
     assert db.scalars(sa.select(MatchWeights)).one().pairs == 12
