@@ -103,6 +103,18 @@ def matching_clause(model: Any, terms: list[str], dialect: str) -> Any:
     return SEARCH_VECTOR.op("@@")(_any_query(terms))
 
 
+def all_terms_clause(model: Any, terms: list[str], dialect: str) -> Any:
+    """A WHERE clause: the item contains every one of the terms."""
+    if dialect == "sqlite":
+        return model.id.in_(
+            _fts5_ids(model, " AND ".join(_fts5_phrase(t) for t in terms), "all_ids")
+        )
+    all_query = _tsquery(terms[0])
+    for term in terms[1:]:
+        all_query = all_query.op("&&")(_tsquery(term))
+    return SEARCH_VECTOR.op("@@")(all_query)
+
+
 def order_by_relevance(
     statement: sa.Select[Any], model: Any, terms: list[str], dialect: str
 ) -> sa.Select[Any]:
@@ -121,19 +133,13 @@ def order_by_relevance(
             .where(sa.text(f"{table} MATCH :any_query").bindparams(any_query=any_query))
             .subquery("hits")
         )
-        all_ids = _fts5_ids(
-            model, " AND ".join(_fts5_phrase(t) for t in terms), "all_ids"
-        )
-        has_all = sa.case((model.id.in_(all_ids), 0), else_=1)
+        has_all = sa.case((all_terms_clause(model, terms, dialect), 0), else_=1)
         return (
             statement.join(hits, hits.c.item_id == model.id)
             .order_by(None)
             .order_by(has_all, hits.c.rank, model.id.desc())
         )
-    all_query = _tsquery(terms[0])
-    for term in terms[1:]:
-        all_query = all_query.op("&&")(_tsquery(term))
-    has_all = sa.case((SEARCH_VECTOR.op("@@")(all_query), 0), else_=1)
+    has_all = sa.case((all_terms_clause(model, terms, dialect), 0), else_=1)
     rank = sa.func.ts_rank(SEARCH_VECTOR, _any_query(terms))
     return statement.order_by(None).order_by(has_all, rank.desc(), model.id.desc())
 

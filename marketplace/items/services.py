@@ -74,6 +74,8 @@ class Page:
     total: int
     page: int
     per_page: int
+    # With a search of several words: how many of the results contain all of them.
+    with_all_words: int | None = None
 
     @property
     def pages(self) -> int:
@@ -471,6 +473,15 @@ def list_items(
     if terms is not None:
         statement = statement.where(search.matching_clause(model, terms, dialect))
     total = session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    with_all_words = None
+    if terms is not None and len(terms) > 1 and total:
+        with_all_words = session.scalar(
+            sa.select(sa.func.count()).select_from(
+                statement.where(
+                    search.all_terms_clause(model, terms, dialect)
+                ).subquery()
+            )
+        )
     public = not query.mine and query.status in (None, "published")
     if terms is not None and query.sort in ("", "relevance"):
         statement = search.order_by_relevance(statement, model, terms, dialect)
@@ -480,7 +491,11 @@ def list_items(
         statement.limit(query.per_page).offset((query.page - 1) * query.per_page)
     ).all()
     return Page(
-        items=list(rows), total=total or 0, page=query.page, per_page=query.per_page
+        items=list(rows),
+        total=total or 0,
+        page=query.page,
+        per_page=query.per_page,
+        with_all_words=with_all_words,
     )
 
 

@@ -86,8 +86,11 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
         page = items.list_items(
             session, kind, current_actor(), query, get_engine(current_app).dialect.name
         )
+        # A page past the end is refused, naming the last one, not shown empty.
+        past_end = page.page > page.pages
         return render_template(
             "items/list.html",
+            past_end=past_end,
             kind=kind,
             page=page,
             query=query,
@@ -95,7 +98,7 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
             errors=errors,
             sorts=items.SORTS,
             args=request.args,
-        )
+        ), (404 if past_end else 200)
 
     @bp.get("/<int:item_id>")
     @access(PUBLIC)

@@ -113,3 +113,35 @@ def test_search_pages_report_the_total_on_every_page(client, make_scene):
         seen += [item["title"] for item in body["items"]]
     assert len(seen) == len(set(seen)) == 5
     assert all("无人机" in title for title in seen)
+
+
+def test_the_page_says_when_no_item_holds_every_word(client, make_scene):
+    make_scene(
+        title="梁溪区电梯物联网监测",
+        description="为梁溪区老旧小区的电梯安装振动和门锁传感器，实时报警。",
+    )
+    make_scene(
+        title="新吴区路灯物联网改造",
+        description="把新吴区主干道的路灯接入物联网平台，按车流调节亮度。",
+    )
+    some = client.get("/scenes?q=电梯 物联网").get_data(as_text=True)
+    assert "共 2 条，其中 1 条包含全部关键词，排在前面" in some
+    assert "没有同时包含全部关键词" not in some
+    partial = client.get("/scenes?q=电梯 无人机").get_data(as_text=True)
+    assert "没有同时包含全部关键词的场景机会" in partial and "共 1 条" in partial
+    none = client.get("/scenes?q=紫砂壶").get_data(as_text=True)
+    assert "共 0 条" in none
+    assert "包含全部关键词" not in none and "没有同时包含" not in none
+
+
+def test_pages_are_numbered_and_a_page_past_the_end_is_refused(client, make_scene):
+    for n in range(45):
+        make_scene(title=f"梁溪区第{n}号路口信号灯智能配时")
+    first = client.get("/scenes").get_data(as_text=True)
+    assert 'aria-current="page" class="current">1<' in first
+    assert ">3</a>" in first and "共 3 页" in first
+    beyond = client.get("/scenes?page=9")
+    assert beyond.status_code == 404
+    text = beyond.get_data(as_text=True)
+    assert "没有第 9 页：共 3 页" in text and "page=3" in text
+    assert client.get("/scenes?page=3").status_code == 200
