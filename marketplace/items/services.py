@@ -370,6 +370,15 @@ class HistoryEntry:
     refused: bool  # a change asked for and refused; it never happened
 
 
+def return_notice(item: Any, history: list[HistoryEntry]) -> HistoryEntry | None:
+    """Why a returned item came back: the latest return the reader may see (the
+    owner and the center see the comment), or None if it is not returned."""
+    if item.status != "returned":
+        return None
+    returns = [e for e in history if e.after == "returned" and not e.refused]
+    return returns[-1] if returns and returns[-1].comment else None
+
+
 def item_history(
     session: orm.Session, kind: ItemKind, actor: Any, item: Any
 ) -> list[HistoryEntry]:

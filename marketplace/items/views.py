@@ -110,13 +110,15 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
         proposals = find(
             session, actor, item.id, 10, get_indexes(current_app), now=utcnow()
         )
+        history = items.item_history(session, kind, actor, item)
         return render_template(
             "items/detail.html",
             kind=kind,
             item=item,
             proposals=proposals,
             can_mark=can(actor, "item.review"),
-            history=items.item_history(session, kind, actor, item),
+            history=history,
+            return_notice=items.return_notice(item, history),
             transitions=items.available_transitions(kind, actor, item),
             show_contact=items.can_see_contact(actor, item),
             can_edit=can(actor, f"{kind.name}.edit", item)
