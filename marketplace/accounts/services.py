@@ -300,6 +300,23 @@ def set_user_active(
     return user
 
 
+def reset_password(
+    session: orm.Session, actor: User, user_id: int, password: str, *, now: datetime
+) -> User:
+    """An admin sets a new password for a user (who forgot theirs): checked like a
+    new one, and every session and token of the user ends."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在", code="user_not_found")
+    weak = passwords.password_problem(password, username=user.username, role=user.role)
+    if weak:
+        raise Invalid("新密码不符合要求", fields={"password": weak})
+    user.password_hash = generate_password_hash(password)
+    session.execute(sa.delete(UserSession).where(UserSession.user_id == user_id))
+    audit.record(session, actor, "user.password_reset", "user", user_id, at=now)
+    return user
+
+
 def _keep_an_admin(session: orm.Session, leaving: User) -> None:
     """Refuse to disable the last active admin: nobody could then manage accounts.
 
@@ -318,5 +335,18 @@ def _keep_an_admin(session: orm.Session, leaving: User) -> None:
         )
 
 
-def list_users(session: orm.Session) -> list[User]:
-    return list(session.scalars(sa.select(User).order_by(User.id)))
+def list_users(session: orm.Session, words: str = "") -> list[User]:
+    """Users by id; with `words`, those whose username, name or organization holds
+    every word."""
+    statement = sa.select(User).outerjoin(
+        Organization, Organization.id == User.organization_id
+    )
+    for word in words.split():
+        statement = statement.where(
+            sa.or_(
+                User.username.contains(word, autoescape=True),
+                User.display_name.contains(word, autoescape=True),
+                Organization.name.contains(word, autoescape=True),
+            )
+        )
+    return list(session.scalars(statement.order_by(User.id)))

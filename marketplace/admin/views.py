@@ -104,9 +104,11 @@ def organization_create() -> Any:
 def user_list() -> Any:
     session = get_session()
     rows, _ = organizations.list_organizations(session, per_page=500)
+    words = request.args.get("words", "").strip()[:100]
     return render_template(
         "admin/users.html",
-        users=accounts.list_users(session),
+        words=words,
+        users=accounts.list_users(session, words),
         roles=ROLES,
         organizations=rows,
     )
@@ -151,6 +153,25 @@ def user_toggle(user_id: int) -> Any:
         f"用户“{user.username}”已{'启用' if active else '停用并退出所有登录'}",
         "success",
     )
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@access("admin")
+def user_password(user_id: int) -> Any:
+    session = get_session()
+    try:
+        user = accounts.reset_password(
+            session,
+            current_actor(),
+            user_id,
+            request.form.get("password", ""),
+            now=utcnow(),
+        )
+    except DomainError as error:
+        return failed(error, url_for("admin.user_list"))
+    session.commit()
+    flash(f"已为“{user.username}”设置新密码，其所有登录已结束", "success")
     return redirect(url_for("admin.user_list"))
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import LoginAttempt, User
 from marketplace.accounts.passwords import password_problem
+from marketplace.audit import AuditEntry
 from marketplace.config import ConfigurationError, trusted_proxies
 from marketplace.db import utcnow
 from marketplace.errors import Invalid, TooManyRequests
@@ -203,3 +204,48 @@ def test_the_last_active_admin_cannot_be_disabled(
         f"/admin/users/{admin.id}/active", {"active": "0"}, follow_redirects=True
     )
     assert "最后一个启用的系统管理员" in again.get_data(as_text=True)
+
+
+def test_an_admin_resets_a_forgotten_password_and_old_logins_end(
+    client, make_user, login, form_post, token_for, db
+):
+    vendor = make_user("vendor")
+    old_token = token_for(vendor)
+    login(make_user("admin"))
+    weak = form_post(
+        f"/admin/users/{vendor.id}/password",
+        {"password": "12345678"},
+        follow_redirects=True,
+    )
+    assert "这个密码过于常见" in weak.get_data(as_text=True)
+    assert client.get("/api/v1/auth/me", headers=old_token).status_code == 200
+    done = form_post(
+        f"/admin/users/{vendor.id}/password",
+        {"password": "Wuxi-new-2026"},
+        follow_redirects=True,
+    )
+    assert f"已为“{vendor.username}”设置新密码" in done.get_data(as_text=True)
+    assert client.get("/api/v1/auth/me", headers=old_token).status_code == 401
+    signed_in = client.post(
+        "/api/v1/auth/token",
+        json={"username": vendor.username, "password": "Wuxi-new-2026"},
+    )
+    assert signed_in.status_code == 201
+    audited = db.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "user.password_reset")
+    )
+    assert audited is not None and audited.object_id == vendor.id
+
+
+def test_the_admin_finds_users_by_name_or_organization(
+    client, make_user, login, make_org
+):
+    transport = make_org(name="江阴市交通运输局")
+    make_user("unit", organization=transport, username="jiangyin.zhou")
+    make_user("vendor", username="lingxi.lu")
+    login(make_user("admin"))
+    found = client.get("/admin/users?words=交通运输局").get_data(as_text=True)
+    assert "jiangyin.zhou" in found and "lingxi.lu" not in found
+    assert "没有找到用户" in client.get("/admin/users?words=紫砂").get_data(
+        as_text=True
+    )
