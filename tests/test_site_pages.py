@@ -60,3 +60,16 @@ def test_the_api_page_is_a_page_signed_in_and_with_html_errors(
     assert "退出" in client.get("/api/docs").get_data(as_text=True)
     wrong = client.post("/api/docs")
     assert wrong.status_code in (400, 405) and wrong.mimetype == "text/html"
+
+
+def test_the_reviewer_home_page_says_what_they_may_read(
+    client, make_user, login, make_scene
+):
+    make_scene(funding_source="财政资金")
+    login(make_user("reviewer"))
+    page = client.get("/").get_data(as_text=True)
+    assert "审核部门工作台" in page
+    assert "使用财政资金的已发布场景 1 个" in page
+    assert "funding_source=%E8%B4%A2%E6%94%BF%E8%B5%84%E9%87%91" in page
+    client.post("/logout", data={"csrf_token": "test-csrf-token"})
+    assert "审核部门工作台" not in client.get("/").get_data(as_text=True)

@@ -39,11 +39,37 @@ def index() -> Any:
     )
     return render_template(
         "home/index.html",
+        reviewer=_reviewer_desk(session) if _is_reviewer() else None,
         scenes=_latest(SCENES, 6),
         capabilities=_latest(CAPABILITIES, 6),
         taxonomy=get_taxonomy(session),
         domain_counts=domain_counts,
     )
+
+
+def _is_reviewer() -> bool:
+    actor = current_actor()
+    return actor is not None and actor.role == "reviewer"
+
+
+def _reviewer_desk(session: Any) -> dict[str, Any]:
+    """What a reviewer of the Development and Reform Commission or the Finance Bureau
+    reads here: scenes paid from public money, the latest editions, the events."""
+    from marketplace.editions.models import LISTS
+    from marketplace.editions.services import latest_edition
+    from marketplace.events.services import list_events
+
+    fiscal = session.scalar(
+        sa.select(sa.func.count()).where(
+            SCENES.model.status == "published",
+            SCENES.model.funding_source == "财政资金",
+        )
+    )
+    return {
+        "fiscal_scenes": fiscal or 0,
+        "editions": [e for e in (latest_edition(session, k) for k in LISTS) if e],
+        "events": list_events(session, current_actor())[:5],
+    }
 
 
 @bp.get("/my")
