@@ -355,6 +355,27 @@ def token_for(client: FlaskClient) -> Callable[[User], dict[str, str]]:
 
 
 @pytest.fixture
+def accept_invitations(client: FlaskClient) -> Callable[[int, dict[str, str]], None]:
+    """accept_invitations(event_id, center_headers): every invited participant of
+    the event accepts (the center answering for them), as only confirmed
+    participants are scheduled."""
+
+    def accept(event_id: int, headers: dict[str, str]) -> None:
+        event = client.get(f"/api/v1/events/{event_id}", headers=headers).get_json()
+        for participant in event["participants"]:
+            if participant["status"] == "invited":
+                answer = client.post(
+                    f"/api/v1/events/{event_id}/participants/{participant['id']}"
+                    "/response",
+                    json={"accept": True},
+                    headers=headers,
+                )
+                assert answer.status_code == 200, answer.get_json()
+
+    return accept
+
+
+@pytest.fixture
 def login(client: FlaskClient) -> Callable[[User], None]:
     """Log a user in through the real form, with a CSRF token in the session."""
 

@@ -153,7 +153,7 @@ def test_ids_beyond_range_in_forms_get_an_error_page_never_500(
         assert response.status_code < 500, response.status
 
 
-def _room(client, make_user, make_scene, make_capability, token_for):
+def _room(client, make_user, make_scene, make_capability, token_for, accept):
     """One of everything an API path can name, and a token for each role."""
     unit, vendor, center = make_user("unit"), make_user("vendor"), make_user("center")
     tokens = {u.role: token_for(u) for u in (unit, vendor, center, make_user("admin"))}
@@ -185,6 +185,7 @@ def _room(client, make_user, make_scene, make_capability, token_for):
         headers=tokens["center"],
     )
     assert added.status_code == 201, added.get_json()
+    accept(event, tokens["center"])
     pairing = client.post(
         f"/api/v1/events/{event}/pairings",
         json={"scene_id": scene, "capability_id": capability},
@@ -225,9 +226,11 @@ def _request_bodies(client):
 
 
 def test_a_list_or_an_object_in_any_documented_field_gets_4xx_never_500(
-    client, make_user, make_scene, make_capability, token_for
+    client, make_user, make_scene, make_capability, token_for, accept_invitations
 ):
-    tokens, ids = _room(client, make_user, make_scene, make_capability, token_for)
+    tokens, ids = _room(
+        client, make_user, make_scene, make_capability, token_for, accept_invitations
+    )
     hostile = (["城市治理"], {"value": "城市治理"}, [[[]]])
     checked = 0
     for method, template, properties in _request_bodies(client):
@@ -271,9 +274,11 @@ def test_json_nested_100000_levels_deep_gets_400_never_500(
 
 
 def test_a_list_for_the_saved_search_list_or_a_meeting_outcome_names_the_field(
-    client, make_user, make_scene, make_capability, token_for
+    client, make_user, make_scene, make_capability, token_for, accept_invitations
 ):
-    tokens, ids = _room(client, make_user, make_scene, make_capability, token_for)
+    tokens, ids = _room(
+        client, make_user, make_scene, make_capability, token_for, accept_invitations
+    )
     response = client.post(
         "/api/v1/saved-searches",
         json={"list": ["scenes"], "words": "电梯"},

@@ -58,6 +58,7 @@ def test_every_export_keeps_hostile_text_as_text_in_every_cell(
     make_capability: Any,
     token_for: Any,
     login: Any,
+    accept_invitations: Any,
 ) -> None:
     # Taxonomy terms are editable data, so they are hostile too.
     for vocabulary in ("industries", "domains", "districts", "capability_types"):
@@ -116,6 +117,7 @@ def test_every_export_keeps_hostile_text_as_text_in_every_cell(
         headers=headers,
         json={"scene_ids": [scene], "capability_ids": [capability]},
     )
+    accept_invitations(event_id, headers)
     client.post(api + "/proposals", headers=headers)
     assert client.post(api + "/schedule", headers=headers).get_json()["meetings"]
     for list_kind in ("scenes", "capabilities"):

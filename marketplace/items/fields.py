@@ -16,6 +16,11 @@ from marketplace.errors import Invalid
 from marketplace.taxonomy import Taxonomy
 
 MONEY_PATTERN = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# What the document states: a positive amount without leading zeros. Written without
+# lookahead so that clients and test generators can use it as it is.
+POSITIVE_MONEY_PATTERN = re.compile(
+    r"^([1-9]\d{0,11}(\.\d{1,2})?|0\.(0[1-9]|[1-9]\d?))$"
+)
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PHONE_PATTERN = re.compile(r"^[0-9+\-() ]{5,30}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -73,7 +78,7 @@ class Field:
         elif self.kind == "money":
             schema = {
                 "type": "string",
-                "pattern": MONEY_PATTERN.pattern,
+                "pattern": POSITIVE_MONEY_PATTERN.pattern,
                 "nullable": True,
                 "example": "1250000.00",
             }
@@ -148,6 +153,8 @@ def _clean_money(value: Any, field: Field) -> Decimal | None:
     amount = Decimal(text)
     if amount <= 0:
         raise ValueError("金额应大于0；金额面议请留空")
+    if not POSITIVE_MONEY_PATTERN.match(text):
+        raise ValueError("金额不要以0开头，如 1250000.00")
     return amount
 
 

@@ -100,9 +100,11 @@ def room(make_user: Any, make_scene: Any, make_capability: Any) -> dict[str, Any
 
 @pytest.fixture
 def api(client: Any, token_for: Any, center: Any) -> Any:
-    headers = token_for(center)
+    headers = center_headers = token_for(center)
 
     class Api:
+        headers = center_headers
+
         def get(self, path: str, **kw: Any) -> Any:
             return client.get("/api/v1" + path, headers=kw.pop("headers", headers))
 
@@ -120,7 +122,7 @@ def api(client: Any, token_for: Any, center: Any) -> Any:
 
 
 @pytest.fixture
-def event(api: Any, room: dict[str, Any]) -> dict[str, Any]:
+def event(api: Any, room: dict[str, Any], accept_invitations: Any) -> dict[str, Any]:
     created = api.post("/events", event_payload())
     assert created.status_code == 201, created.get_json()
     event_id = created.get_json()["id"]
@@ -129,26 +131,14 @@ def event(api: Any, room: dict[str, Any]) -> dict[str, Any]:
         {"scene_ids": room["scenes"], "capability_ids": room["capabilities"]},
     )
     assert added.status_code == 201, added.get_json()
-    confirm_all(api, event_id)
+    accept_invitations(event_id, api.headers)
     return {"id": event_id, **created.get_json(), **room}
 
 
-def confirm_all(api: Any, event_id: int) -> None:
-    """Every invited participant accepts (the center answering for them): only
-    confirmed participants are scheduled."""
-    for participant in api.get(f"/events/{event_id}").get_json()["participants"]:
-        if participant["status"] == "invited":
-            answer = api.post(
-                f"/events/{event_id}/participants/{participant['id']}/response",
-                {"accept": True},
-            )
-            assert answer.status_code == 200, answer.get_json()
-
-
 @pytest.fixture
-def confirm(api: Any) -> Any:
+def confirm(api: Any, accept_invitations: Any) -> Any:
     """confirm(event_id): every invited participant of the event accepts."""
-    return lambda event_id: confirm_all(api, event_id)
+    return lambda event_id: accept_invitations(event_id, api.headers)
 
 
 @pytest.fixture
