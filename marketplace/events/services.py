@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from marketplace import audit
-from marketplace.capabilities.models import Capability, CapabilityTag
+from marketplace.capabilities.models import Capability
+from marketplace.capabilities.services import CAPABILITIES
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.events.models import (
     Event,
@@ -39,6 +40,7 @@ from marketplace.items.services import can_view
 from marketplace.organizations.models import Organization
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
+from marketplace.scenes.services import SCENES
 from marketplace.taxonomy import Taxonomy
 
 # Items that may take part: published, or already in talks with someone.
@@ -770,7 +772,8 @@ def find_invitable(
 ) -> tuple[list[Any], int]:
     """Published items not yet taking part that match `finder`, newest first, at
     most `limit` of them, and how many match in all."""
-    model: Any = Scene if finder.kind == "scene" else Capability
+    kind = SCENES if finder.kind == "scene" else CAPABILITIES
+    model: Any = kind.model
     taking_part = {p.item_id for p in event.participants if p.kind == finder.kind}
     statement = (
         sa.select(model)
@@ -786,20 +789,10 @@ def find_invitable(
                 Organization.name.contains(word, autoescape=True),
             )
         )
-    for field, value in (("domains", finder.domain), ("districts", finder.district)):
-        if not value:
-            continue
-        if model is Scene:
-            column = Scene.domain if field == "domains" else Scene.district
-            statement = statement.where(column == value)
-        else:
-            statement = statement.where(
-                sa.exists().where(
-                    CapabilityTag.capability_id == Capability.id,
-                    CapabilityTag.field == field,
-                    CapabilityTag.name == value,
-                )
-            )
+    # The list pages' own filters: a scene's columns, a capability's tags.
+    statement = kind.filters(
+        statement, {"domain": finder.domain, "district": finder.district}
+    )
     total = session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
     items = session.scalars(
         statement.order_by(model.published_at.desc(), model.id.desc()).limit(limit)

@@ -19,6 +19,7 @@ from marketplace.accounts.auth import current_actor
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError, Invalid
 from marketplace.matches import services, synonyms
+from marketplace.matches.vectors import vector_model
 from marketplace.policy import access
 from marketplace.spreadsheets import CsvWriter
 from marketplace.views import failed
@@ -67,15 +68,12 @@ def feedback() -> Any:
 @access("center", "admin")
 def fit_weights() -> Any:
     """Refit the match weights on every mark (what `flask fit-match-weights` does)."""
-    from marketplace.matches.vectors import dense_mode
-
     session = get_session()
-    mode = dense_mode(current_app.config)
     try:
         fit = services.fit_weights_from_feedback(
             session,
             now=utcnow(),
-            vector_model=mode.embedder.name if mode.embedder is not None else None,
+            vector_model=vector_model(current_app.config),
             actor=current_actor(),
         )
     except DomainError as error:
