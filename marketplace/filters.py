@@ -7,6 +7,7 @@ from flask import Flask, request
 
 from marketplace.clock import local_time
 from marketplace.items.workflow import STATUS_LABELS
+from marketplace.subsidies.rules import yuan
 
 
 def money(amount: Decimal | None) -> str:
@@ -29,5 +30,7 @@ def page_url(page: int) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_time"] = local_time
+    # Exact to the fen (subsidies): "62000.00" → "6.2万元", "516666.67" → "516,666.67元"
+    app.jinja_env.filters["yuan"] = lambda amount: yuan(Decimal(amount))
     app.jinja_env.filters["status_label"] = lambda s: STATUS_LABELS.get(s, s or "")
     app.jinja_env.globals["page_url"] = page_url

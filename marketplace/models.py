@@ -12,3 +12,4 @@ def import_all_models() -> None:
     from marketplace.notifications import models as notifications  # noqa: F401
     from marketplace.organizations import models as organizations  # noqa: F401
     from marketplace.scenes import models as scenes  # noqa: F401
+    from marketplace.subsidies import models as subsidies  # noqa: F401

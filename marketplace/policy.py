@@ -80,6 +80,10 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "user.manage": _is("admin"),
     "event.manage": _is("center", "admin"),
     "synonyms.edit": _is("center", "admin"),
+    "subsidy.quote": _is("unit", "vendor", "reviewer", "center", "admin"),
+    # Approving an award is the Development and Reform Commission's act.
+    "subsidy.award": _is("reviewer"),
+    "subsidy.guideline": _is("admin"),
 }
 
 

@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     from marketplace.matches.views import bp as matches_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.scenes.views import bp as scenes_bp
+    from marketplace.subsidies.views import bp as subsidies_bp
 
     for blueprint in (
         home_bp,
@@ -42,5 +43,6 @@ def init_app(app: Flask) -> None:
         imports_bp,
         events_pages_bp,
         notifications_bp,
+        subsidies_bp,
     ):
         app.register_blueprint(blueprint)

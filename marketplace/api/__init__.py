@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
     from marketplace.notifications.api import bp as notifications_bp
     from marketplace.organizations.api import bp as organizations_bp
     from marketplace.scenes.api import bp as scenes_bp
+    from marketplace.subsidies.api import bp as subsidies_bp
 
     # A parent per app: a blueprint cannot take new children once registered, and
     # tests build many apps in one process.
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> None:
         editions_bp,
         events_bp,
         notifications_bp,
+        subsidies_bp,
     ):
         parent.register_blueprint(child)
     app.register_blueprint(parent)
