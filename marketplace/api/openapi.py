@@ -55,6 +55,34 @@ def _errors(*codes: str) -> dict[str, Any]:
     }
 
 
+SECURED = [{"bearer": []}]
+
+
+def path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def operation(
+    summary: str,
+    *codes: str,
+    body: dict[str, Any] | None = None,
+    ok: str = "200",
+    answer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An operation that needs a token, with its error statuses."""
+    success: dict[str, Any] = {"description": "成功"}
+    if answer is not None:
+        success.update(_json(answer))
+    result: dict[str, Any] = {
+        "summary": summary,
+        "security": SECURED,
+        "responses": {ok: success, **_errors(*codes)},
+    }
+    if body is not None:
+        result["requestBody"] = _json(body)
+    return result
+
+
 def _input_schema(
     fields: tuple[Any, ...], taxonomy: Taxonomy | None, *, required: bool
 ) -> dict[str, Any]:
@@ -667,6 +695,9 @@ def build_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
     from marketplace.events.openapi import event_paths
 
     paths.update(event_paths(taxonomy))
+    from marketplace.subsidies.openapi import subsidy_paths
+
+    paths.update(subsidy_paths())
     paths["/api/v1/capabilities/{id}/renew"] = {
         "parameters": [org_id],
         "post": {

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from marketplace.api.openapi import _errors, _json
+from marketplace.api.openapi import operation as _operation
+from marketplace.api.openapi import path_id as _id
 from marketplace.events.models import OUTCOMES
 from marketplace.events.services import EVENT_FIELDS, NUMBER_RULES
 from marketplace.taxonomy import Taxonomy
 
-SECURED = [{"bearer": []}]
 WINDOWS = {
     "type": "array",
     "items": {
@@ -26,10 +26,6 @@ PAIR = {
         "capability_id": {"type": "integer"},
     },
 }
-
-
-def _id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def _event_input(taxonomy: Taxonomy | None) -> dict[str, Any]:
@@ -57,26 +53,6 @@ def _event_input(taxonomy: Taxonomy | None) -> dict[str, Any]:
         "required": required,
         "properties": properties,
     }
-
-
-def _operation(
-    summary: str,
-    *codes: str,
-    body: dict[str, Any] | None = None,
-    ok: str = "200",
-    answer: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    success: dict[str, Any] = {"description": "成功"}
-    if answer is not None:
-        success.update(_json(answer))
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "security": SECURED,
-        "responses": {ok: success, **_errors(*codes)},
-    }
-    if body is not None:
-        operation["requestBody"] = _json(body)
-    return operation
 
 
 def event_paths(taxonomy: Taxonomy | None = None) -> dict[str, Any]:

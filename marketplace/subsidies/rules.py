@@ -186,10 +186,10 @@ def percent(rate: Decimal) -> str:
 
 
 def _decimal(value: Any, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str):
         raise ValueError(f'{what}应为数字（写成字符串，如 "1000000"）')
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(value.strip())
     except ArithmeticError:
         raise ValueError(f"{what}“{value}”不是数字") from None
     if not number.is_finite():

@@ -55,6 +55,9 @@ MAX_LOAN_MONTHS = 360
 # LPR has been 3–5% for years; a figure above this was typed as a whole number
 # (35 for 3.5%) or in basis points.
 MAX_LPR_PERCENT = Decimal(10)
+MIN_LPR_PERCENT = Decimal(1)
+LPR_PATTERN = re.compile(r"^([1-9](\.\d{1,4})?|10(\.0{1,4})?)$")
+SCORE_PATTERN = re.compile(r"^(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)$")
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
@@ -99,9 +102,9 @@ def rulebook(session: orm.Session) -> Rulebook:
 def _money(value: Any, label: str) -> Decimal:
     if value is None or value == "":
         return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str):
         raise ValueError(f'{label}应为以元为单位的金额，写成字符串，如 "1250000.00"')
-    text = str(value).strip()
+    text = value.strip()
     if text.startswith("-"):
         raise ValueError(f"{label}不能为负数")
     if not MONEY_PATTERN.match(text):
@@ -121,14 +124,17 @@ def _date(value: Any, label: str) -> date:
 
 
 def _lpr(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str):
         raise ValueError('LPR 按百分数写成字符串，如 "3.10" 表示 3.10%')
-    text = str(value).strip()
+    text = value.strip()
     if not re.fullmatch(r"\d{1,3}(\.\d{1,4})?", text):
         raise ValueError('LPR 应为不小于0的百分数，如 "3.10" 表示 3.10%')
     rate = Decimal(text)
-    if rate == 0:
-        raise ValueError("LPR 应大于0")
+    if rate < MIN_LPR_PERCENT:
+        raise ValueError(
+            f"LPR 按百分数填写，如 3.10 表示 3.10%；{text}% 低于任何一期的"
+            "贷款市场报价利率"
+        )
     if rate > MAX_LPR_PERCENT:
         raise ValueError(
             f"LPR 按百分数填写，如 3.10 表示 3.10%；{text} 即 {text}%，远高于实际的"
@@ -178,7 +184,11 @@ def _loan(raw: Any, number: int, problems: dict[str, str]) -> Loan | None:
 
 
 def _organization(
-    session: orm.Session, value: Any, name: str, problems: dict[str, str]
+    session: orm.Session,
+    value: Any,
+    name: str,
+    problems: dict[str, str],
+    missing: dict[str, str],
 ) -> Party | None:
     if value is None:
         return None
@@ -187,7 +197,7 @@ def _organization(
         return None
     organization = session.get(Organization, value)
     if organization is None:
-        problems[name] = f"{ORGANIZATION_FIELDS[name]}（编号{value}）不存在"
+        missing[name] = f"{ORGANIZATION_FIELDS[name]}（编号{value}）不存在"
         return None
     return Party(
         organization.id, organization.name, organization.kind, organization.district
@@ -197,15 +207,19 @@ def _organization(
 def parse_project(
     session: orm.Session, body: dict[str, Any], rules: Rulebook
 ) -> tuple[Project, dict[str, Any]]:
-    """The project of a quote request, and the request as it is kept; every problem
-    is named at once (Invalid, 422) and nothing is written."""
+    """The project of a quote request, and the request as it is kept. Every problem
+    is named at once and nothing is written: malformed fields (Invalid, 422), then
+    organizations or scenes that do not exist (NotFound, 404), then a scene that is
+    not the applicant's (Conflict, 409)."""
     problems: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    conflicts: dict[str, str] = {}
     for name in sorted(set(body) - REQUEST_FIELDS):
         problems[name] = "未知字段"
     if body.get("applicant_id") is None:
         problems["applicant_id"] = "请填写申请单位（applicant_id）"
     parties = {
-        name: _organization(session, body.get(name), name, problems)
+        name: _organization(session, body.get(name), name, problems, missing)
         for name in ORGANIZATION_FIELDS
     }
     amounts: dict[str, Decimal] = {}
@@ -220,12 +234,12 @@ def parse_project(
     score = Decimal(0)
     raw_score = body.get("assessment_score")
     if raw_score not in (None, ""):
-        try:
-            score = _money(raw_score, "综合评价得分")
-            if score > 100:
-                raise ValueError("综合评价得分为百分制，应在0到100之间")
-        except ValueError as reason:
-            problems["assessment_score"] = str(reason)
+        if not isinstance(raw_score, str) or not SCORE_PATTERN.match(raw_score.strip()):
+            problems["assessment_score"] = (
+                '综合评价得分为百分制，应为0到100之间的数字（字符串，如 "85"）'
+            )
+        else:
+            score = Decimal(raw_score.strip())
     application_date = None
     if body.get("application_date") in (None, ""):
         problems["application_date"] = "请填写申请日期（application_date，YYYY-MM-DD）"
@@ -237,13 +251,13 @@ def parse_project(
     supported = body.get("district_supported", False)
     if not isinstance(supported, bool):
         problems["district_supported"] = "应为 true 或 false"
-    kind = body.get("insurance_kind") or ""
+    kind = body.get("insurance_kind", "")
     kinds = {k for rule in rules.rules for k in rule.insurance_kinds}
     if not isinstance(kind, str) or (kind and kind not in kinds):
         problems["insurance_kind"] = f"险种应为{'、'.join(sorted(kinds))}之一"
         kind = ""
     loans: list[Loan] = []
-    raw_loans = body.get("loans") or []
+    raw_loans = body.get("loans", [])
     if not isinstance(raw_loans, list):
         problems["loans"] = "贷款应为列表"
     elif len(raw_loans) > MAX_LOANS:
@@ -262,14 +276,21 @@ def parse_project(
             scene = session.get(Scene, scene_id) if is_id(scene_id) else None
             applicant = parties["applicant_id"]
             if scene is None or scene.status == "draft":
-                problems["scene_id"] = f"场景（编号{scene_id}）不存在或尚未提交"
+                missing["scene_id"] = f"场景（编号{scene_id}）不存在或尚未提交"
                 scene = None
             elif applicant is not None and scene.organization_id != applicant.id:
-                problems["scene_id"] = (
-                    f"场景“{scene.title}”不是申请单位的场景：由场景应用单位为本单位的场景申请"
+                conflicts["scene_id"] = (
+                    f"场景“{scene.title}”不是申请单位的场景："
+                    "由场景应用单位为本单位的场景申请"
                 )
     if problems:
         raise Invalid("测算内容有误", fields=problems)
+    if missing:
+        raise NotFound("测算引用的单位或场景不存在", code="not_found", fields=missing)
+    if conflicts:
+        raise Conflict(
+            "场景与申请单位不符", code="scene_not_applicants", fields=conflicts
+        )
     assert application_date is not None and parties["applicant_id"] is not None
     project = Project(
         applicant=parties["applicant_id"],

@@ -89,13 +89,11 @@ def test_bad_input_is_named_field_by_field_and_nothing_is_kept(
     client, db, make_org, make_user, make_scene, token_for
 ):
     applicant, _, unit, scene_id = enterprise_project(make_org, make_user, make_scene)
-    other_unit = make_user("unit")
-    foreign_scene = make_scene(other_unit, category="企业类")
     response = client.post(
         QUOTE,
         json={
             "applicant_id": applicant.id,
-            "scene_id": foreign_scene,
+            "scene_id": scene_id,
             "application_date": "2026-02-30",
             "provider_investment": "-5",
             "robot_procurement": "一百万",
@@ -116,7 +114,6 @@ def test_bad_input_is_named_field_by_field_and_nothing_is_kept(
     assert response.status_code == 422
     error = response.get_json()["error"]
     fields = error["fields"]
-    assert "不是申请单位的场景" in fields["scene_id"]
     assert "不是有效日期" in fields["application_date"]
     assert "负数" in fields["provider_investment"]
     assert "不小于0的数字" in fields["robot_procurement"]
@@ -131,17 +128,34 @@ def test_bad_input_is_named_field_by_field_and_nothing_is_kept(
     ).all()
 
 
-def test_unknown_organizations_and_a_missing_applicant(client, token_for, make_user):
-    unit = make_user("unit")
+def test_unknown_organizations_and_someone_elses_scene(
+    client, db, make_org, make_user, make_scene, token_for
+):
+    applicant, _, unit, _ = enterprise_project(make_org, make_user, make_scene)
+    headers = token_for(unit)
     response = client.post(
-        QUOTE,
-        json={"provider_id": 999999, "application_date": "2026-06-01"},
-        headers=token_for(unit),
+        QUOTE, json={"application_date": "2026-06-01"}, headers=headers
     )
     assert response.status_code == 422
+    assert "applicant_id" in response.get_json()["error"]["fields"]
+    response = client.post(
+        QUOTE,
+        json={
+            "applicant_id": 999999,
+            "provider_id": 999998,
+            "application_date": "2026-06-01",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 404
     fields = response.get_json()["error"]["fields"]
-    assert "applicant_id" in fields and "999999" in fields["provider_id"]
-    assert client.post(QUOTE, data="x", headers=token_for(unit)).status_code == 415
+    assert "999999" in fields["applicant_id"] and "999998" in fields["provider_id"]
+    foreign_scene = make_scene(make_user("unit"), category="企业类")
+    response = client.post(QUOTE, json=body(applicant, foreign_scene), headers=headers)
+    assert response.status_code == 409
+    assert "不是申请单位的场景" in response.get_json()["error"]["fields"]["scene_id"]
+    assert client.post(QUOTE, data="x", headers=headers).status_code == 415
+    assert count(db, SubsidyQuote) == 0
 
 
 def test_a_reviewer_awards_a_quote_once_and_later_quotes_count_it(
