@@ -73,7 +73,81 @@ def load_demo(
     model = embedder.name if embedder is not None else None
     counts["清单期次"] = _load_editions(session, now)
     counts["对接活动"] = _load_event(session, now, model)
+    counts["奖补测算"] = _load_subsidy_quotes(session, now)
     return counts
+
+
+DEMO_QUOTES = [
+    # (scene title, request beyond applicant, scene and date, approved by the reviewer)
+    (
+        "西装吊挂生产线人形机器人辅助工位试点",
+        {
+            "provider": 0,
+            "provider_investment": "2600000",
+            "robot_procurement": "1800000",
+            "loans": [{"principal": "8000000", "lpr": "3.10", "months": 12}],
+        },
+        True,
+    ),
+    (
+        "精纺呢绒面料疵点在线视觉检测",
+        {
+            "provider": 1,
+            "provider_investment": "6000000",
+            "insurer": "华锡财产保险股份有限公司无锡分公司",
+            "insurance_kind": "中试综合保险",
+            "insurance_premium": "600000",
+            "loans": [{"principal": "20000000", "lpr": "3.10", "months": 24}],
+        },
+        False,
+    ),
+]
+
+
+def _load_subsidy_quotes(session: orm.Session, now: datetime) -> int:
+    """Two quotes of an enterprise's scenes, one approved by the reviewer, so that the
+    calculator, the award ledger and the printable notice show something."""
+    from marketplace.subsidies import services as subsidies
+    from marketplace.subsidies.models import SubsidyQuote
+
+    if session.scalar(sa.select(SubsidyQuote.id).limit(1)):
+        return 0
+    reviewer = session.scalar(sa.select(User).where(User.username == "reviewer"))
+    vendors = _read(DEMO_DIR / "organizations" / "vendors_a.json")
+    ids = _organization_ids(session)
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    added = 0
+    for title, extra, approve in DEMO_QUOTES:
+        scene = session.scalar(sa.select(Scene).where(Scene.title == title))
+        if reviewer is None or scene is None:
+            continue
+        body: dict[str, Any] = {
+            "applicant_id": scene.organization_id,
+            "scene_id": scene.id,
+            "application_date": today.isoformat(),
+            "district_supported": True,
+            "provider_id": ids.get(vendors[extra["provider"]]["name"]),
+            "loans": [
+                {**loan, "start": (today - timedelta(days=30)).isoformat()}
+                for loan in extra["loans"]
+            ],
+        }
+        body.update(
+            {
+                k: v
+                for k, v in extra.items()
+                if k not in ("provider", "insurer", "loans")
+            }
+        )
+        if "insurer" in extra:
+            body["insurer_id"] = ids.get(extra["insurer"])
+        _, stored = subsidies.make_quote(session, reviewer, body, now=now)
+        if approve and stored is not None:
+            subsidies.approve_quote(
+                session, reviewer, stored.id, comment="项目已确认，同意支持", now=now
+            )
+        added += 1
+    return added
 
 
 def _load_editions(session: orm.Session, now: datetime) -> int:

@@ -258,21 +258,23 @@ def _tiers(
             f"本项目此前已按本条获{yuan(prior_paid)}（计入{formula.base_label}"
             f"{yuan(prior_base)}），累计{formula.base_label}{yuan(cumulative)}"
         )
-    reached = [t for t in formula.tiers if t.minimum <= cumulative]
+    reached = [i for i, t in enumerate(formula.tiers) if t.minimum <= cumulative]
     if not reached:
         lowest = formula.tiers[0].minimum if formula.tiers else ZERO
         line.steps.append(
-            f"{formula.base_label}{yuan(cumulative)}，未达到最低档（{yuan(lowest)}）"
+            f"{formula.base_label}{formula.measure(cumulative)}，"
+            f"未达到最低档（{formula.measure(lowest)}）"
         )
         return ZERO
-    tier = reached[-1]
+    tier = formula.tiers[reached[-1]]
     value = tier.value(cumulative)
     if tier.rate is not None:
         shown = f"{yuan(cumulative)} × {percent(tier.rate)} = {yuan(to_fen(value))}"
     else:
         shown = f"{yuan(value)}"
     line.steps.append(
-        f"{formula.base_label}{yuan(cumulative)}，适用档位“{tier.describe()}”：{shown}"
+        f"{formula.base_label}{formula.measure(cumulative)}，"
+        f"适用档位“{formula.tier_label(reached[-1])}”：{shown}"
     )
     if prior_paid:
         line.steps.append(f"扣除本项目已获的{yuan(prior_paid)}")
@@ -364,6 +366,10 @@ def _line(
         recipient_name=name,
         exclusion_group=rule.exclusion_group,
     )
+    reason = _why_not(rule, project)
+    if reason is not None:
+        line.why.append(reason)
+        return line
     if rule.formula.guideline and rule.formula.kind == "tiers":
         version = (
             f"第{rule.guideline.version}版，{rule.guideline.set_on.isoformat()}调整"
@@ -373,10 +379,6 @@ def _line(
         line.guideline = (
             f"档位由实施细则确定，此处为平台设定值（{version}），以正式申报指南为准"
         )
-    reason = _why_not(rule, project)
-    if reason is not None:
-        line.why.append(reason)
-        return line
     line.applicable = True
     if rule.formula.kind == "loan_interest":
         gross = _loan_interest(rule, project, line)

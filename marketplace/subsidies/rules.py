@@ -69,11 +69,11 @@ class Tier:
         assert self.rate is not None
         return base * self.rate
 
-    def describe(self) -> str:
+    def award(self) -> str:
         if self.amount is not None:
-            return f"达到{yuan(self.minimum)}：{yuan(self.amount)}"
+            return yuan(self.amount)
         assert self.rate is not None
-        return f"达到{yuan(self.minimum)}：按{percent(self.rate)}"
+        return f"按{percent(self.rate)}"
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,28 @@ class Formula:
     tiers: tuple[Tier, ...] = ()
     share_of_lpr: Decimal = Decimal(0)
     months_per_contract: int = 12
+
+    def measure(self, value: Decimal) -> str:
+        if self.base == "assessment_score":
+            return f"{value.normalize():f}分"
+        return yuan(value)
+
+    def tier_label(self, index: int) -> str:
+        """ "100万元至500万元：20万元" — the range a tier covers and what it gives."""
+        tier = self.tiers[index]
+        upper = self.tiers[index + 1].minimum if index + 1 < len(self.tiers) else None
+        if tier.minimum <= Decimal("0.01") and upper is not None:
+            span = f"不足{self.measure(upper)}"
+        elif tier.minimum <= Decimal("0.01"):
+            span = "不论多少"
+        elif upper is None:
+            span = f"{self.measure(tier.minimum)}及以上"
+        else:
+            span = f"{self.measure(tier.minimum)}至不足{self.measure(upper)}"
+        return f"{span}：{tier.award()}"
+
+    def tier_labels(self) -> list[str]:
+        return [self.tier_label(i) for i in range(len(self.tiers))]
 
 
 @dataclass(frozen=True)

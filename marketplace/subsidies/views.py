@@ -143,7 +143,13 @@ def calculate() -> Any:
     form = request.form
     body, problems = _body_from_form(form)
     session, actor = get_session(), current_actor()
-    if not problems:
+    if problems:
+        # Name every problem at once: what the service finds in the rest too.
+        try:
+            services.parse_project(session, body, services.rulebook(session))
+        except DomainError as error:
+            problems = {**error.fields, **problems}
+    else:
         try:
             result, stored = services.make_quote(session, actor, body, now=utcnow())
         except DomainError as error:
