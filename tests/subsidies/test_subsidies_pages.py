@@ -1,4 +1,4 @@
-"""The calculator, quote, award and rules pages as officials and enterprises use them."""
+"""The calculator, quote, award and rules pages as people use them."""
 
 import sqlalchemy as sa
 
