@@ -52,6 +52,14 @@ def settings_from_env(
         "SECRET_KEY": secret_key,
         "MARKETPLACE_SCHEDULER": environ.get("MARKETPLACE_SCHEDULER", "off"),
         "MARKETPLACE_TIMEZONE": environ.get("MARKETPLACE_TIMEZONE", "Asia/Shanghai"),
+        # The two bodies that review annual scene plans, by their organizations'
+        # names: a reviewer account reviews for the body its organization is.
+        "PLAN_REVIEW_ORGANIZATIONS": {
+            "ndrc": environ.get(
+                "MARKETPLACE_NDRC_ORGANIZATION", "无锡市发展和改革委员会"
+            ),
+            "finance": environ.get("MARKETPLACE_FINANCE_ORGANIZATION", "无锡市财政局"),
+        },
         "PRODUCTION": production,
         # Plain-HTTP development on 127.0.0.1 cannot carry Secure cookies.
         "SESSION_COOKIE_SECURE": production,

@@ -37,6 +37,12 @@ REVIEWER_ORGANIZATION = {
     "district": "无锡经开区",
     "credit_code": "11320200C00000020",
 }
+FINANCE_ORGANIZATION = {
+    "name": "无锡市财政局",
+    "kind": "政府部门",
+    "district": "无锡经开区",
+    "credit_code": "11320200C00000030",
+}
 LOAD_COMMENT = "演示数据导入"
 
 
@@ -74,7 +80,58 @@ def load_demo(
     counts["清单期次"] = _load_editions(session, now)
     counts["对接活动"] = _load_event(session, now, model)
     counts["奖补测算"] = _load_subsidy_quotes(session, now)
+    counts["年度计划"] = _load_plans(session, now)
     return counts
+
+
+# (username, goods-procurement budget, amounts of its first plannable scenes, who
+# approves): 梁溪区城市管理局's plan is approved by both bodies, 江阴市交通运输局's
+# waits for the Finance Bureau.
+DEMO_PLANS = [
+    ("unit3", "8000000", ["1200000", "900000", "500000"], ("reviewer", "finance")),
+    ("unit", "15000000", ["2600000", "1400000", "800000"], ("reviewer",)),
+]
+
+
+def _load_plans(session: orm.Session, now: datetime) -> int:
+    from marketplace.plans import services as plans
+    from marketplace.plans.models import AnnualPlan
+
+    if session.scalar(sa.select(AnnualPlan.id).limit(1)):
+        return 0
+    users = {u.username: u for u in session.scalars(sa.select(User))}
+    # The demo's own review bodies (the settings' defaults name the same ones).
+    bodies = {
+        "ndrc": REVIEWER_ORGANIZATION["name"],
+        "finance": FINANCE_ORGANIZATION["name"],
+    }
+    year = now.astimezone(ZoneInfo("Asia/Shanghai")).year + 1
+    added = 0
+    for username, budget, amounts, approvers in DEMO_PLANS:
+        unit = users.get(username)
+        if unit is None:
+            continue
+        scenes = [
+            scene
+            for scene, reason in plans.plannable_scenes(session, unit.organization_id)
+            if reason is None
+        ][: len(amounts)]
+        body = {
+            "year": year,
+            "procurement_budget": budget,
+            "lines": [
+                {"scene_id": scene.id, "amount": amount}
+                for scene, amount in zip(scenes, amounts, strict=False)
+            ],
+        }
+        plan = plans.create_plan(session, unit, body, now=now)
+        plans.transition(session, unit, plan.id, "submit", bodies=bodies, now=now)
+        for approver in approvers:
+            plans.transition(
+                session, users[approver], plan.id, "approve", bodies=bodies, now=now
+            )
+        added += 1
+    return added
 
 
 DEMO_QUOTES = [
@@ -312,6 +369,10 @@ def _load_organizations(session: orm.Session, now: datetime) -> int:
             **REVIEWER_ORGANIZATION,
             "credit_code": _with_check_character(REVIEWER_ORGANIZATION["credit_code"]),
         },
+        {
+            **FINANCE_ORGANIZATION,
+            "credit_code": _with_check_character(FINANCE_ORGANIZATION["credit_code"]),
+        },
     ]
     for path in sorted((DEMO_DIR / "organizations").glob("*.json")):
         rows += _read(path)
@@ -346,8 +407,10 @@ def demo_users(session: orm.Session) -> list[tuple[str, str, str | None, str]]:
         ("admin", "admin", None, "平台管理员"),
         ("center", "center", CENTER_ORGANIZATION["name"], "促进中心审核员"),
         ("reviewer", "reviewer", REVIEWER_ORGANIZATION["name"], "发改委审核员"),
+        ("finance", "reviewer", FINANCE_ORGANIZATION["name"], "财政局审核员"),
         ("unit", "unit", units[0]["name"], units[0].get("contact_name", "")),
         ("unit2", "unit", units[1]["name"], units[1].get("contact_name", "")),
+        ("unit3", "unit", units[6]["name"], units[6].get("contact_name", "")),
         ("vendor", "vendor", vendors[0]["name"], vendors[0].get("contact_name", "")),
         ("vendor2", "vendor", vendors[1]["name"], vendors[1].get("contact_name", "")),
     ]

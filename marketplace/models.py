@@ -11,5 +11,6 @@ def import_all_models() -> None:
     from marketplace.matches import models as matches  # noqa: F401
     from marketplace.notifications import models as notifications  # noqa: F401
     from marketplace.organizations import models as organizations  # noqa: F401
+    from marketplace.plans import models as plans  # noqa: F401
     from marketplace.scenes import models as scenes  # noqa: F401
     from marketplace.subsidies import models as subsidies  # noqa: F401

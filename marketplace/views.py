@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     from marketplace.imports.views import bp as imports_bp
     from marketplace.matches.views import bp as matches_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.plans.views import bp as plans_bp
     from marketplace.scenes.views import bp as scenes_bp
     from marketplace.subsidies.views import bp as subsidies_bp
 
@@ -44,5 +45,6 @@ def init_app(app: Flask) -> None:
         events_pages_bp,
         notifications_bp,
         subsidies_bp,
+        plans_bp,
     ):
         app.register_blueprint(blueprint)

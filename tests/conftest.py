@@ -478,9 +478,10 @@ def _run_racers(setup: str, action: str, args: list[str], processes: int) -> lis
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONPATH": ROOT},
+            # Each racer knows which it is (RACER_INDEX), to act as a different user.
+            env={**os.environ, "PYTHONPATH": ROOT, "RACER_INDEX": str(index)},
         )
-        for _ in range(processes)
+        for index in range(processes)
     ]
     for child in children:
         assert child.stdout is not None and child.stdin is not None

@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
     from marketplace.matches.api import bp as matches_bp
     from marketplace.notifications.api import bp as notifications_bp
     from marketplace.organizations.api import bp as organizations_bp
+    from marketplace.plans.api import bp as plans_bp
     from marketplace.scenes.api import bp as scenes_bp
     from marketplace.subsidies.api import bp as subsidies_bp
 
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
         events_bp,
         notifications_bp,
         subsidies_bp,
+        plans_bp,
     ):
         parent.register_blueprint(child)
     app.register_blueprint(parent)

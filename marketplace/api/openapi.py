@@ -695,9 +695,11 @@ def build_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
     from marketplace.events.openapi import event_paths
 
     paths.update(event_paths(taxonomy))
+    from marketplace.plans.openapi import plan_paths
     from marketplace.subsidies.openapi import subsidy_paths
 
     paths.update(subsidy_paths())
+    paths.update(plan_paths())
     paths["/api/v1/capabilities/{id}/renew"] = {
         "parameters": [org_id],
         "post": {

@@ -19,7 +19,15 @@ from marketplace.items.fields import MONEY_PATTERN
 from marketplace.organizations.models import Organization
 from marketplace.scenes.models import Scene
 from marketplace.subsidies.models import SubsidyAward, SubsidyGuideline, SubsidyQuote
-from marketplace.subsidies.quote import Award, Loan, Party, Project, Quote, quote
+from marketplace.subsidies.quote import (
+    Award,
+    Loan,
+    Party,
+    Project,
+    Quote,
+    quote,
+    to_fen,
+)
 from marketplace.subsidies.rules import (
     Guideline,
     Rulebook,
@@ -370,8 +378,8 @@ def quote_json(result: Quote) -> dict[str, Any]:
                 "source_text": line.source_text,
                 "recipient": line.recipient_name,
                 "applicable": line.applicable,
-                "amount_before_caps": str(line.amount_before_caps),
-                "amount": str(line.amount),
+                "amount_before_caps": str(to_fen(line.amount_before_caps)),
+                "amount": str(to_fen(line.amount)),
                 "exclusion_group": line.exclusion_group,
                 "paid": line.paid,
                 "explanation": line.explanation,
@@ -379,8 +387,8 @@ def quote_json(result: Quote) -> dict[str, Any]:
                 "caps": [
                     {
                         "label": step.label,
-                        "before": str(step.before.quantize(Decimal("0.01"))),
-                        "after": str(step.after.quantize(Decimal("0.01"))),
+                        "before": str(to_fen(step.before)),
+                        "after": str(to_fen(step.after)),
                     }
                     for step in line.caps
                 ],
@@ -389,7 +397,7 @@ def quote_json(result: Quote) -> dict[str, Any]:
             }
             for line in result.lines
         ],
-        "total": str(result.total),
+        "total": str(to_fen(result.total)),
         "notices": result.notices,
         "rounding": result.rounding,
     }

@@ -4,8 +4,10 @@ A unit logs in and submits a scene, the center approves and publishes it, and an
 anonymous visitor finds it by a Chinese search.
 """
 
+import json
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -247,3 +249,59 @@ def test_the_api_page_renders_every_operation_under_the_sites_csp(live_server, b
     operations = browser.find_elements(By.CSS_SELECTOR, ".opblock")
     assert len(operations) >= 40
     assert "/api/v1/scenes" in browser.find_element(By.ID, "swagger-ui").text
+
+
+def _api(base: str, path: str, body: dict, token: str | None = None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        base + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def test_the_plan_form_shows_the_reserved_share_as_the_unit_types(live_server, browser):
+    token = _api(
+        live_server, "/api/v1/auth/token", {"username": "liangxi", "password": PASSWORD}
+    )["token"]
+    scene = _api(
+        live_server,
+        "/api/v1/scenes",
+        {
+            "title": "梁溪区背街小巷智能照明改造",
+            "description": "为背街小巷路灯加装单灯控制器，按人车流量调光并上报故障。",
+            "category": "政务类",
+            "domain": "城市治理",
+            "kind": "技术驱动类",
+            "industries": ["物联网"],
+            "district": "梁溪区",
+            "budget": "900000.00",
+            "funding_source": "企业自筹",
+            "deadline": (date.today() + timedelta(days=90)).isoformat(),
+            "contact_name": "王工",
+            "contact_phone": "0510-81234567",
+            "contact_public": False,
+        },
+        token,
+    )
+    _api(
+        live_server,
+        f"/api/v1/scenes/{scene['id']}/transition",
+        {"to": "submitted"},
+        token,
+    )
+    log_in(browser, live_server, "liangxi")
+    browser.get(f"{live_server}/plans/new")
+    share = browser.find_element(By.ID, "plan-share")
+    browser.find_element(By.ID, "procurement_budget").send_keys("1000")
+    browser.find_element(By.ID, f"pick-{scene['id']}").click()
+    amount = browser.find_element(By.NAME, f"amount_{scene['id']}")
+    amount.send_keys("250")
+    assert "25.00%" in share.text and "至少还需 50.00 万元" in share.text
+    amount.send_keys("\b\b\b300")
+    assert "30.00%" in share.text and "已达到30%的要求" in share.text
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#plan-form button"))
+    assert "计划已保存为草稿" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert "提交审核" in browser.page_source
