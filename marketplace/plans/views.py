@@ -174,7 +174,14 @@ def show(plan_id: int) -> Any:
 @bp.get("/<int:plan_id>/edit")
 @access("unit")
 def edit(plan_id: int) -> Any:
-    plan = services.get_plan(get_session(), current_actor(), plan_id)
+    actor = current_actor()
+    plan = services.get_plan(get_session(), actor, plan_id)
+    if plan.organization_id != actor.organization_id or plan.status not in (
+        "draft",
+        "returned",
+    ):
+        flash(f"计划{PLAN_STATUSES[plan.status]}，不能修改", "error")
+        return redirect(url_for("plans_pages.show", plan_id=plan_id))
     wan = (plan.procurement_budget / TEN_THOUSAND).normalize()
     values = {"procurement_budget": f"{wan:f}"}
     return _form(plan, values, {})
