@@ -130,8 +130,47 @@ def _load_plans(session: orm.Session, now: datetime) -> int:
             plans.transition(
                 session, users[approver], plan.id, "approve", bodies=bodies, now=now
             )
+        if plan.status == "approved":
+            _open_demo_inquiry(session, users, plan, bodies, now)
         added += 1
     return added
+
+
+def _open_demo_inquiry(
+    session: orm.Session,
+    users: dict[str, User],
+    plan: Any,
+    bodies: dict[str, str],
+    now: datetime,
+) -> None:
+    """An inquiry on the approved plan's first line: the demo vendors are invited,
+    `vendor` has quoted (sealed until the closing time), `vendor2` has not yet."""
+    from marketplace.plans import inquiry
+
+    vendors = [users[name] for name in ("vendor", "vendor2") if name in users]
+    capability_ids = [
+        session.scalar(
+            sa.select(Capability.id)
+            .where(
+                Capability.organization_id == vendor.organization_id,
+                Capability.status == "published",
+            )
+            .order_by(Capability.id)
+            .limit(1)
+        )
+        for vendor in vendors
+    ]
+    if not vendors or None in capability_ids:
+        return
+    line = plan.lines[0]
+    closes_at = now + timedelta(days=14)
+    body = {"capability_ids": capability_ids, "closes_at": closes_at.isoformat()}
+    inquiry.open_inquiry(
+        session, users["reviewer"], plan.id, line.id, body, bodies=bodies, now=now
+    )
+    price = (line.amount * Decimal("0.92")).quantize(Decimal("0.01"))
+    quote = {"amount": str(price), "note": "含三年运维"}
+    inquiry.submit_quote(session, vendors[0], plan.id, line.id, quote, now=now)
 
 
 DEMO_QUOTES = [

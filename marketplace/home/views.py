@@ -9,8 +9,11 @@ from marketplace.db import get_engine, get_session, utcnow
 from marketplace.items import services as items
 from marketplace.matches import services as matches
 from marketplace.matches.index import get_indexes
+from marketplace.plans import services as plans
+from marketplace.plans.models import REVIEW_BODIES
 from marketplace.policy import OWNER_ROLES, PUBLIC, SIGNED_IN, access
 from marketplace.scenes.services import SCENES
+from marketplace.subsidies import services as subsidies
 from marketplace.taxonomy import get_taxonomy
 
 bp = Blueprint("home", __name__)
@@ -53,8 +56,9 @@ def _is_reviewer() -> bool:
 
 
 def _reviewer_desk(session: Any) -> dict[str, Any]:
-    """What a reviewer of the Development and Reform Commission or the Finance Bureau
-    reads here: scenes paid from public money, the latest editions, the events."""
+    """What waits for a reviewer of the Development and Reform Commission or the
+    Finance Bureau (plans for their body's decision, quotes to approve as awards), and
+    what they may read: scenes paid from public money, the latest editions, events."""
     from marketplace.editions.models import LISTS
     from marketplace.editions.services import latest_edition
     from marketplace.events.services import list_events
@@ -65,10 +69,19 @@ def _reviewer_desk(session: Any) -> dict[str, Any]:
             SCENES.model.funding_source == "财政资金",
         )
     )
+    actor = current_actor()
+    body = plans.review_body(
+        actor, session, current_app.config["PLAN_REVIEW_ORGANIZATIONS"]
+    )
     return {
+        "body": REVIEW_BODIES.get(body or ""),
+        "plans": [plans.plan_json(p) for p in plans.awaiting_review(session, body)]
+        if body
+        else [],
+        "quotes": subsidies.awaiting_award(session) if body == "ndrc" else 0,
         "fiscal_scenes": fiscal or 0,
         "editions": [e for e in (latest_edition(session, k) for k in LISTS) if e],
-        "events": list_events(session, current_actor())[:5],
+        "events": list_events(session, actor)[:5],
     }
 
 

@@ -9,7 +9,7 @@ from marketplace.api import json_body
 from marketplace.db import get_session, utcnow
 from marketplace.errors import Invalid
 from marketplace.integers import parse_int
-from marketplace.plans import services
+from marketplace.plans import inquiry, services
 from marketplace.policy import access
 
 bp = Blueprint("plans", __name__)
@@ -91,3 +91,72 @@ def transition(plan_id: int) -> Any:
     )
     session.commit()
     return jsonify(services.plan_json(plan))
+
+
+INQUIRY = "/plans/<int:plan_id>/lines/<int:line_id>/inquiry"
+INQUIRY_STEPS = {
+    "": inquiry.open_inquiry,
+    "/choice": inquiry.choose,
+    "/contract": inquiry.record_contract,
+    "/payments": inquiry.record_payment,
+}
+
+
+@bp.get(INQUIRY)
+@access("unit", "vendor", "reviewer", "center", "admin")
+def inquiry_show(plan_id: int, line_id: int) -> Any:
+    session, actor = get_session(), current_actor()
+    _, line = inquiry.plan_line(session, actor, plan_id, line_id)
+    found = inquiry.inquiry_of(session, line)
+    return jsonify(inquiry.inquiry_json(session, actor, found, now=utcnow()))
+
+
+def _inquiry_step(step: str, plan_id: int, line_id: int) -> Any:
+    session, actor = get_session(), current_actor()
+    found = INQUIRY_STEPS[step](
+        session,
+        actor,
+        plan_id,
+        line_id,
+        json_body(),
+        bodies=current_app.config["PLAN_REVIEW_ORGANIZATIONS"],
+        now=utcnow(),
+    )
+    session.commit()
+    status = 201 if step == "" else 200
+    return jsonify(inquiry.inquiry_json(session, actor, found, now=utcnow())), status
+
+
+@bp.post(INQUIRY)
+@access("reviewer")
+def inquiry_open(plan_id: int, line_id: int) -> Any:
+    return _inquiry_step("", plan_id, line_id)
+
+
+@bp.post(INQUIRY + "/quotes")
+@access("vendor")
+def inquiry_quote(plan_id: int, line_id: int) -> Any:
+    session, actor = get_session(), current_actor()
+    inquiry.submit_quote(session, actor, plan_id, line_id, json_body(), now=utcnow())
+    session.commit()
+    _, line = inquiry.plan_line(session, actor, plan_id, line_id)
+    found = inquiry.inquiry_of(session, line)
+    return jsonify(inquiry.inquiry_json(session, actor, found, now=utcnow())), 201
+
+
+@bp.post(INQUIRY + "/choice")
+@access("reviewer")
+def inquiry_choice(plan_id: int, line_id: int) -> Any:
+    return _inquiry_step("/choice", plan_id, line_id)
+
+
+@bp.post(INQUIRY + "/contract")
+@access("reviewer")
+def inquiry_contract(plan_id: int, line_id: int) -> Any:
+    return _inquiry_step("/contract", plan_id, line_id)
+
+
+@bp.post(INQUIRY + "/payments")
+@access("reviewer")
+def inquiry_payment(plan_id: int, line_id: int) -> Any:
+    return _inquiry_step("/payments", plan_id, line_id)

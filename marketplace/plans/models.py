@@ -4,7 +4,7 @@ plan with their amounts, and the reviews of the Development and Reform Commissio
 the Finance Bureau. An approved plan is frozen; a change is a new version reviewed
 again."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -88,3 +88,97 @@ class PlanReview(Base):
     at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
 
     plan: orm.Mapped[AnnualPlan] = orm.relationship(back_populates="reviews")
+
+
+INQUIRY_STATUSES = {
+    "open": "询价中",
+    "chosen": "已确定供应商",
+    "contracted": "已签约",
+    "completed": "已完成",
+}
+
+
+class Inquiry(Base):
+    """Unified price inquiry (统一询价) for one line of an approved plan: the
+    Development and Reform Commission invites capability enterprises, their quotes
+    stay sealed until the closing time, one is chosen with a reason, and the contract
+    and payments are recorded."""
+
+    __tablename__ = "inquiries"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    plan_line_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("plan_lines.id"), unique=True
+    )
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(20), default="open")
+    opened_by: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id"))
+    opened_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+    closes_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+    # One of this inquiry's quotes (checked by the service: a foreign key here would
+    # make the two tables refer to each other).
+    chosen_quote_id: orm.Mapped[int | None]
+    choice_reason: orm.Mapped[str] = orm.mapped_column(sa.String(2000), default="")
+    contract_number: orm.Mapped[str] = orm.mapped_column(sa.String(100), default="")
+    contract_amount: orm.Mapped[Decimal | None] = orm.mapped_column(sa.Numeric(14, 2))
+    contract_signed_on: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+
+    invitations: orm.Mapped[list["InquiryInvitation"]] = orm.relationship(
+        cascade="all, delete-orphan", order_by="InquiryInvitation.id"
+    )
+    quotes: orm.Mapped[list["InquiryQuote"]] = orm.relationship(
+        cascade="all, delete-orphan", order_by="InquiryQuote.id"
+    )
+    payments: orm.Mapped[list["InquiryPayment"]] = orm.relationship(
+        cascade="all, delete-orphan", order_by="InquiryPayment.id"
+    )
+
+
+class InquiryInvitation(Base):
+    __tablename__ = "inquiry_invitations"
+    __table_args__ = (sa.UniqueConstraint("inquiry_id", "organization_id"),)
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    inquiry_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("organizations.id")
+    )
+    capability_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey("capabilities.id")
+    )
+
+
+class InquiryQuote(Base):
+    """An invited enterprise's quote; sealed until the inquiry closes. Quoting again
+    before the close replaces the earlier quote."""
+
+    __tablename__ = "inquiry_quotes"
+    __table_args__ = (sa.UniqueConstraint("inquiry_id", "organization_id"),)
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    inquiry_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("organizations.id")
+    )
+    amount: orm.Mapped[Decimal] = orm.mapped_column(sa.Numeric(14, 2))
+    note: orm.Mapped[str] = orm.mapped_column(sa.String(2000), default="")
+    submitted_by: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id"))
+    submitted_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+
+
+class InquiryPayment(Base):
+    __tablename__ = "inquiry_payments"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    inquiry_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    amount: orm.Mapped[Decimal] = orm.mapped_column(sa.Numeric(14, 2))
+    paid_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+    final: orm.Mapped[bool] = orm.mapped_column(default=False)
+    note: orm.Mapped[str] = orm.mapped_column(sa.String(500), default="")
+    recorded_by: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())

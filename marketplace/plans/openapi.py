@@ -45,9 +45,95 @@ YEAR = {
 }
 
 
+def _inquiry_paths() -> dict[str, Any]:
+    base = "/api/v1/plans/{id}/lines/{line_id}/inquiry"
+    parameters = [path_id("id"), path_id("line_id")]
+    day = {"type": "string", "format": "date"}
+    errors = ("400", "401", "403", "404", "409", "415", "422")
+
+    def step(summary: str, properties: dict[str, Any], required: list[str]) -> Any:
+        return {
+            "parameters": parameters,
+            "post": operation(
+                summary,
+                *errors,
+                body={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": required,
+                    "properties": properties,
+                },
+            ),
+        }
+
+    return {
+        base: {
+            "parameters": parameters,
+            "get": operation(
+                "查看统一询价（截止前报价密封：官员只见份数，企业只见本单位报价）",
+                "401",
+                "403",
+                "404",
+            ),
+            "post": operation(
+                "市发展改革委发起统一询价：邀请能力企业（按能力编号）并设截止时间",
+                *errors,
+                ok="201",
+                body={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["capability_ids", "closes_at"],
+                    "properties": {
+                        "capability_ids": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 50,
+                            "items": {"type": "integer", "minimum": 1},
+                        },
+                        "closes_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            ),
+        },
+        base + "/quotes": step(
+            "受邀企业报价（截止前可修改，截止后不再受理）",
+            {"amount": BUDGET, "note": {"type": "string", "maxLength": 2000}},
+            ["amount"],
+        ),
+        base + "/choice": step(
+            "截止后确定供应商并说明理由",
+            {
+                "quote_id": {"type": "integer", "minimum": 1},
+                "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
+            },
+            ["quote_id", "reason"],
+        ),
+        base + "/contract": step(
+            "登记合同（金额不超过计划金额）",
+            {
+                "number": {"type": "string", "minLength": 1, "maxLength": 100},
+                "amount": BUDGET,
+                "signed_on": day,
+            },
+            ["number", "amount", "signed_on"],
+        ),
+        base + "/payments": step(
+            "登记向能力企业的付款；final 为最后一笔时项目完成",
+            {
+                "amount": BUDGET,
+                "paid_on": day,
+                "final": {"type": "boolean"},
+                "note": {"type": "string", "maxLength": 500},
+            },
+            ["amount", "paid_on"],
+        ),
+    }
+
+
 def plan_paths() -> dict[str, Any]:
     plan_id = path_id("id")
     return {
+        **_inquiry_paths(),
         "/api/v1/plans": {
             "get": {
                 **operation("本人可见的年度场景建设计划", "401", "403", "422"),

@@ -587,3 +587,23 @@ def plan_json(plan: AnnualPlan) -> dict[str, Any]:
         ],
         "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
     }
+
+
+def awaiting_review(session: orm.Session, body: str) -> list[AnnualPlan]:
+    """Submitted plans whose current round the body has not decided yet."""
+    decided = (
+        sa.select(PlanReview.id)
+        .where(
+            PlanReview.plan_id == AnnualPlan.id,
+            PlanReview.review_round == AnnualPlan.review_round,
+            PlanReview.body == body,
+        )
+        .exists()
+    )
+    return list(
+        session.scalars(
+            sa.select(AnnualPlan)
+            .where(AnnualPlan.status == "submitted", ~decided)
+            .order_by(AnnualPlan.updated_at)
+        )
+    )

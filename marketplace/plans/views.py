@@ -1,11 +1,15 @@
 """Annual plan pages: the unit's form (amounts in 万元, the 30% share shown as it
 types), the list, and the plan with its reviews and the actions the viewer may take."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -17,9 +21,16 @@ from flask import (
 from marketplace.accounts.auth import current_actor
 from marketplace.clock import local_today, utcnow
 from marketplace.db import get_session
-from marketplace.errors import DomainError
-from marketplace.plans import services
-from marketplace.plans.models import PLAN_STATUSES, REVIEW_BODIES
+from marketplace.errors import DomainError, Invalid
+from marketplace.matches import services as matches
+from marketplace.matches.index import get_indexes
+from marketplace.plans import inquiry, services
+from marketplace.plans.models import (
+    INQUIRY_STATUSES,
+    PLAN_STATUSES,
+    REVIEW_BODIES,
+    Inquiry,
+)
 from marketplace.policy import access
 from marketplace.views import failed
 
@@ -90,9 +101,14 @@ def _form(
 
 
 @bp.get("")
-@access("unit", "reviewer", "center", "admin")
+@access("unit", "vendor", "reviewer", "center", "admin")
 def index() -> Any:
     session, actor = get_session(), current_actor()
+    if actor.role == "vendor":
+        return render_template(
+            "plans/invitations.html",
+            invitations=inquiry.invitations_of(session, actor, now=utcnow()),
+        )
     plans = services.list_plans(session, actor)
     body = services.review_body(
         actor, session, current_app.config["PLAN_REVIEW_ORGANIZATIONS"]
@@ -168,6 +184,14 @@ def show(plan_id: int) -> Any:
         if plan.status == "submitted"
         else [],
         can_revise=owner and plan.status == "approved",
+        inquiries={
+            line_id: INQUIRY_STATUSES[status]
+            for line_id, status in session.execute(
+                sa.select(Inquiry.plan_line_id, Inquiry.status).where(
+                    Inquiry.plan_line_id.in_([ln.id for ln in plan.lines])
+                )
+            )
+        },
     )
 
 
@@ -227,3 +251,121 @@ def transition(plan_id: int) -> Any:
     session.commit()
     flash(f"已{services.ACTIONS.get(action, '办理')}", "success")
     return redirect(url_for("plans_pages.show", plan_id=plan.id))
+
+
+def _inquiry_page(plan_id: int, line_id: int, status: int = 200) -> Any:
+    session, actor = get_session(), current_actor()
+    plan, line = inquiry.plan_line(session, actor, plan_id, line_id)
+    bodies = current_app.config["PLAN_REVIEW_ORGANIZATIONS"]
+    ndrc = services.review_body(actor, session, bodies) == "ndrc"
+    scene = services.line_scene(plan, line)
+    found = session.scalar(sa.select(Inquiry).where(Inquiry.plan_line_id == line.id))
+    data = inquiry.inquiry_json(session, actor, found, now=utcnow()) if found else None
+    suggestions = []
+    if ndrc and found is None and plan.status == "approved":
+        suggestions = matches.matches_for_scene(
+            session, actor, scene.id, 10, get_indexes(current_app), now=utcnow()
+        )
+    invited = found is not None and actor.role == "vendor"
+    return (
+        render_template(
+            "plans/inquiry.html",
+            plan=plan,
+            line=line,
+            scene=scene,
+            inquiry=data,
+            ndrc=ndrc,
+            suggestions=suggestions,
+            can_quote=invited and data["status"] == "open" and data["sealed"],
+            default_close=(local_today() + timedelta(days=14)).isoformat() + "T17:00",
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:plan_id>/lines/<int:line_id>/inquiry")
+@access("unit", "vendor", "reviewer", "center", "admin")
+def inquiry_page(plan_id: int, line_id: int) -> Any:
+    return _inquiry_page(plan_id, line_id)
+
+
+def _local_moment(text: str) -> str:
+    """A datetime-local field (the platform's zone) as ISO text with the offset."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    zone = ZoneInfo(current_app.config["MARKETPLACE_TIMEZONE"])
+    return moment.replace(tzinfo=zone).isoformat()
+
+
+@bp.post("/<int:plan_id>/lines/<int:line_id>/inquiry/<step>")
+@access("vendor", "reviewer")
+def inquiry_step(plan_id: int, line_id: int, step: str) -> Any:
+    session, actor, form = get_session(), current_actor(), request.form
+    target = url_for("plans_pages.inquiry_page", plan_id=plan_id, line_id=line_id)
+    bodies = current_app.config["PLAN_REVIEW_ORGANIZATIONS"]
+    problems: dict[str, str] = {}
+    try:
+        if step == "open":
+            ids = [int(i) for i in form.getlist("capability_id") if i.isdigit()]
+            body = {
+                "capability_ids": ids,
+                "closes_at": _local_moment(form.get("closes_at", "")),
+            }
+            inquiry.open_inquiry(
+                session, actor, plan_id, line_id, body, bodies=bodies, now=utcnow()
+            )
+        elif step == "quote":
+            amount = _yuan(form.get("amount", ""), "报价", problems, "amount")
+            if problems:
+                return failed(Invalid("报价有误", fields=problems), target)
+            inquiry.submit_quote(
+                session,
+                actor,
+                plan_id,
+                line_id,
+                {"amount": amount, "note": form.get("note", "")},
+                now=utcnow(),
+            )
+        elif step == "choice":
+            quote_id = form.get("quote_id", "")
+            body = {
+                "quote_id": int(quote_id) if quote_id.isdigit() else None,
+                "reason": form.get("reason", ""),
+            }
+            inquiry.choose(
+                session, actor, plan_id, line_id, body, bodies=bodies, now=utcnow()
+            )
+        elif step == "contract":
+            amount = _yuan(form.get("amount", ""), "合同金额", problems, "amount")
+            if problems:
+                return failed(Invalid("合同有误", fields=problems), target)
+            body = {
+                "number": form.get("number", ""),
+                "amount": amount,
+                "signed_on": form.get("signed_on", ""),
+            }
+            inquiry.record_contract(
+                session, actor, plan_id, line_id, body, bodies=bodies, now=utcnow()
+            )
+        elif step == "payment":
+            amount = _yuan(form.get("amount", ""), "付款金额", problems, "amount")
+            if problems:
+                return failed(Invalid("付款有误", fields=problems), target)
+            body = {
+                "amount": amount,
+                "paid_on": form.get("paid_on", ""),
+                "final": form.get("final") == "1",
+                "note": form.get("note", ""),
+            }
+            inquiry.record_payment(
+                session, actor, plan_id, line_id, body, bodies=bodies, now=utcnow()
+            )
+        else:
+            abort(404)
+    except DomainError as error:
+        return failed(error, target)
+    session.commit()
+    flash("已办理", "success")
+    return redirect(target)

@@ -507,6 +507,18 @@ def list_quotes(
     return list(session.scalars(query))
 
 
+def awaiting_award(session: orm.Session) -> int:
+    """Kept quotes with something to pay that no reviewer has approved yet."""
+    return (
+        session.scalar(
+            sa.select(sa.func.count()).where(
+                SubsidyQuote.status == "quoted", SubsidyQuote.total > 0
+            )
+        )
+        or 0
+    )
+
+
 def approve_quote(
     session: orm.Session,
     actor: Any,

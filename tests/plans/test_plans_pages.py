@@ -66,9 +66,66 @@ def test_a_unit_plans_in_wan_yuan_and_both_bodies_approve(
     for name in ("无锡市发展和改革委员会", "无锡市财政局"):
         client.post("/logout", data={"csrf_token": "x"})
         login(make_user("reviewer", make_org(name=name)))
+        desk = client.get("/").get_data(as_text=True)
+        assert "待本部门审核的年度计划 1 份" in desk and "2027年度计划" in desk
         page = client.get(plan_url).get_data(as_text=True)
         assert "同意" in page and "退回修改" in page
         form_post(f"/plans/{plan_id}/transition", {"action": "approve"})
     page = client.get(plan_url).get_data(as_text=True)
     assert "已审定" in page and "市财政局" in page
     assert db.get(AnnualPlan, plan_id).status == "approved"
+
+
+def test_an_invited_vendor_quotes_on_the_inquiry_page(
+    client, db, make_org, make_user, make_scene, make_capability, login, form_post
+):
+    from datetime import timedelta
+
+    from marketplace.db import utcnow
+    from marketplace.plans import inquiry, services
+
+    unit = make_user("unit", make_org(kind="政府部门"))
+    scene_id = make_scene(unit, funding_source="财政资金")
+    ndrc = make_user("reviewer", make_org(name="无锡市发展和改革委员会"))
+    finance = make_user("reviewer", make_org(name="无锡市财政局"))
+    vendor = make_user("vendor")
+    capability_id = make_capability(vendor)
+    bodies = {"ndrc": "无锡市发展和改革委员会", "finance": "无锡市财政局"}
+    now = utcnow()
+    plan = services.create_plan(
+        db,
+        unit,
+        {
+            "year": 2027,
+            "procurement_budget": "1000000.00",
+            "lines": [{"scene_id": scene_id, "amount": "400000.00"}],
+        },
+        now=now,
+    )
+    for who, action in ((unit, "submit"), (ndrc, "approve"), (finance, "approve")):
+        services.transition(db, who, plan.id, action, bodies=bodies, now=now)
+    line_id = plan.lines[0].id
+    inquiry.open_inquiry(
+        db,
+        ndrc,
+        plan.id,
+        line_id,
+        {
+            "capability_ids": [capability_id],
+            "closes_at": (now + timedelta(days=7)).isoformat(),
+        },
+        bodies=bodies,
+        now=now,
+    )
+    db.commit()
+    login(vendor)
+    listing = client.get("/plans").get_data(as_text=True)
+    assert "统一询价邀请" in listing and "未报价" in listing
+    url = f"/plans/{plan.id}/lines/{line_id}/inquiry"
+    assert "提交报价" in client.get(url).get_data(as_text=True)
+    bad = form_post(url + "/quote", {"amount": "三十"})
+    assert bad.status_code == 302
+    form_post(url + "/quote", {"amount": "36.5", "note": "含安装"})
+    page = client.get(url).get_data(as_text=True)
+    assert "36.5万元" in page and "截止前报价密封" in page
+    assert "已报价" in client.get("/plans").get_data(as_text=True)
