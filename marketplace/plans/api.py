@@ -9,7 +9,7 @@ from marketplace.api import json_body
 from marketplace.db import get_session, utcnow
 from marketplace.errors import Invalid
 from marketplace.integers import parse_int
-from marketplace.plans import inquiry, services
+from marketplace.plans import inquiry, reports, services
 from marketplace.policy import access
 
 bp = Blueprint("plans", __name__)
@@ -35,6 +35,76 @@ def _year_arg() -> int | None:
 def index() -> Any:
     plans = services.list_plans(get_session(), current_actor(), _year_arg())
     return jsonify({"items": [services.plan_json(p) for p in plans]})
+
+
+def report_json(report: reports.Report) -> dict[str, Any]:
+    def row(r: Any) -> dict[str, Any]:
+        return {
+            "organization_id": r.organization_id,
+            "organization_name": r.organization_name,
+            "plan_id": r.plan_id,
+            "version": r.version,
+            "status": r.status,
+            "procurement_budget": str(r.budget),
+            "reserved": str(r.reserved),
+            "reserved_share": f"{r.share:.4f}",
+            "approved": str(r.approved),
+            "contracted": str(r.contracted),
+            "paid": str(r.paid),
+            "scenes": r.lines,
+            "scenes_completed": r.completed,
+            "outstanding": r.outstanding,
+            "outstanding_note": r.outstanding_note,
+        }
+
+    return {
+        "year": report.year,
+        "units": [row(r) for r in report.rows],
+        "citywide": {
+            "procurement_budget": str(report.total("budget")),
+            "reserved": str(report.total("reserved")),
+            "reserved_share": f"{report.share:.4f}",
+            "approved": str(report.total("approved")),
+            "contracted": str(report.total("contracted")),
+            "paid": str(report.total("paid")),
+            "scenes": report.total("lines"),
+            "scenes_completed": report.total("completed"),
+            "outstanding_units": sum(1 for r in report.rows if r.outstanding),
+        },
+    }
+
+
+@bp.get("/plans/report")
+@access("reviewer", "center", "admin")
+def report() -> Any:
+    year = _year_arg()
+    if year is None:
+        raise Invalid("请指定年度", fields={"year": "如 year=2027"})
+    return jsonify(report_json(reports.yearly_report(get_session(), year)))
+
+
+@bp.post("/plans/<int:plan_id>/outstanding")
+@access("reviewer")
+def outstanding(plan_id: int) -> Any:
+    body = json_body()
+    flag, note = body.get("outstanding"), body.get("note", "")
+    if not isinstance(flag, bool) or not isinstance(note, str):
+        raise Invalid(
+            "标记内容有误",
+            fields={"outstanding": "应为 true 或 false", "note": "应为文字"},
+        )
+    session = get_session()
+    plan = reports.mark_outstanding(
+        session,
+        current_actor(),
+        plan_id,
+        flag,
+        note,
+        bodies=current_app.config["PLAN_REVIEW_ORGANIZATIONS"],
+        now=utcnow(),
+    )
+    session.commit()
+    return jsonify(services.plan_json(plan))
 
 
 @bp.post("/plans")

@@ -44,6 +44,14 @@ class AnnualPlan(Base):
     created_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
     updated_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
     approved_at: orm.Mapped[datetime | None] = orm.mapped_column(UTCDateTime())
+    # Marked by a reviewer: the unit's scene work this year was outstanding (art. 1:
+    # such units get next year's scene budget first, with more).
+    outstanding: orm.Mapped[bool] = orm.mapped_column(
+        default=False, server_default=sa.false()
+    )
+    outstanding_note: orm.Mapped[str] = orm.mapped_column(
+        sa.String(500), default="", server_default=""
+    )
 
     lines: orm.Mapped[list["PlanLine"]] = orm.relationship(
         back_populates="plan",

@@ -134,6 +134,42 @@ def plan_paths() -> dict[str, Any]:
     plan_id = path_id("id")
     return {
         **_inquiry_paths(),
+        "/api/v1/plans/report": {
+            "get": {
+                **operation(
+                    "年度执行情况：各单位与全市的预算、预留及占比、审定、签约、付款、完成",
+                    "401",
+                    "403",
+                    "422",
+                ),
+                "parameters": [
+                    {"name": "year", "in": "query", "required": True, "schema": YEAR}
+                ],
+            }
+        },
+        "/api/v1/plans/{id}/outstanding": {
+            "parameters": [plan_id],
+            "post": operation(
+                "审核部门标记（或取消）该单位本年度场景工作优秀（须说明理由）",
+                "400",
+                "401",
+                "403",
+                "404",
+                "409",
+                "415",
+                "422",
+                body={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["outstanding"],
+                    "properties": {
+                        "outstanding": {"type": "boolean"},
+                        "note": {"type": "string", "maxLength": 500},
+                    },
+                },
+                answer=PLAN,
+            ),
+        },
         "/api/v1/plans": {
             "get": {
                 **operation("本人可见的年度场景建设计划", "401", "403", "422"),

@@ -586,6 +586,8 @@ def plan_json(plan: AnnualPlan) -> dict[str, Any]:
             for r in plan.reviews
         ],
         "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
+        "outstanding": plan.outstanding,
+        "outstanding_note": plan.outstanding_note,
     }
 
 

@@ -3,12 +3,15 @@ types), the list, and the plan with its reviews and the actions the viewer may t
 
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from io import BytesIO
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -24,7 +27,7 @@ from marketplace.db import get_session
 from marketplace.errors import DomainError, Invalid
 from marketplace.matches import services as matches
 from marketplace.matches.index import get_indexes
-from marketplace.plans import inquiry, services
+from marketplace.plans import inquiry, reports, services
 from marketplace.plans.models import (
     INQUIRY_STATUSES,
     PLAN_STATUSES,
@@ -184,6 +187,7 @@ def show(plan_id: int) -> Any:
         if plan.status == "submitted"
         else [],
         can_revise=owner and plan.status == "approved",
+        can_mark=body is not None and plan.status == "approved",
         inquiries={
             line_id: INQUIRY_STATUSES[status]
             for line_id, status in session.execute(
@@ -368,4 +372,59 @@ def inquiry_step(plan_id: int, line_id: int, step: str) -> Any:
         return failed(error, target)
     session.commit()
     flash("已办理", "success")
+    return redirect(target)
+
+
+def _report_year() -> int:
+    raw = request.args.get("year", "")
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else local_today().year + 1
+    return year if year in services.YEARS else local_today().year
+
+
+@bp.get("/report")
+@access("reviewer", "center", "admin")
+def report_page() -> Any:
+    year = _report_year()
+    return render_template(
+        "plans/report.html",
+        report=reports.yearly_report(get_session(), year),
+        years=range(local_today().year - 2, local_today().year + 2),
+    )
+
+
+@bp.get("/report.xlsx")
+@access("reviewer", "center", "admin")
+def report_xlsx() -> Any:
+    year = _report_year()
+    buffer = BytesIO()
+    reports.write_report(buffer, reports.yearly_report(get_session(), year))
+    return Response(
+        buffer.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''"
+            + quote(f"{year}年度场景建设计划执行情况.xlsx")
+        },
+    )
+
+
+@bp.post("/<int:plan_id>/outstanding")
+@access("reviewer")
+def outstanding(plan_id: int) -> Any:
+    session = get_session()
+    target = url_for("plans_pages.show", plan_id=plan_id)
+    try:
+        reports.mark_outstanding(
+            session,
+            current_actor(),
+            plan_id,
+            request.form.get("outstanding") == "1",
+            request.form.get("note", ""),
+            bodies=current_app.config["PLAN_REVIEW_ORGANIZATIONS"],
+            now=utcnow(),
+        )
+    except DomainError as error:
+        return failed(error, target)
+    session.commit()
+    flash("已保存", "success")
     return redirect(target)

@@ -135,6 +135,10 @@ def test_sealed_quotes_a_reasoned_choice_contract_and_payments(
         assert done["status"] == "completed" and done["paid"] == "350000.00"
         db.commit()  # a fresh read: the requests changed the scene
         assert db.get(Scene, scene_id).status == "completed"
+        report = client.get(f"{PLANS}/report?year=2027", headers=token_for(ndrc))
+        unit = report.get_json()["units"][0]
+        assert (unit["contracted"], unit["paid"]) == ("350000.00", "350000.00")
+        assert (unit["scenes"], unit["scenes_completed"]) == (1, 1)
     actions = db.scalars(
         sa.select(sa.text("action")).select_from(sa.text("audit_entries"))
     ).all()
@@ -172,3 +176,71 @@ def test_only_approved_plans_are_inquired(
     )
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "plan_not_approved"
+
+
+def test_the_yearly_report_counts_plans_contracts_payments_and_outstanding_units(
+    client, db, make_org, make_user, make_scene, token_for, login
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    plan_id, line_id, _, ndrc, finance = approved_line(
+        client, make_org, make_user, make_scene, token_for
+    )
+    other = make_user("unit", make_org(name="=HYPERLINK(1)", kind="事业单位"))
+    client.post(
+        PLANS,
+        json={
+            "year": 2027,
+            "procurement_budget": "2000000.00",
+            "lines": [
+                {
+                    "scene_id": make_scene(other, funding_source="财政资金"),
+                    "amount": "500000.00",
+                }
+            ],
+        },
+        headers=token_for(other),
+    )
+    mark = f"{PLANS}/{plan_id}/outstanding"
+    no_note = client.post(mark, json={"outstanding": True}, headers=token_for(finance))
+    assert no_note.status_code == 422
+    marked = client.post(
+        mark,
+        json={"outstanding": True, "note": "场景开放数量和质量居前"},
+        headers=token_for(finance),
+    )
+    assert marked.status_code == 200 and marked.get_json()["outstanding"] is True
+    report = client.get(f"{PLANS}/report?year=2027", headers=token_for(ndrc)).get_json()
+    units = {u["organization_name"]: u for u in report["units"]}
+    assert len(units) == 2
+    approved = next(u for u in units.values() if u["status"] == "approved")
+    assert (
+        approved["reserved"] == "400000.00" and approved["reserved_share"] == "0.4000"
+    )
+    assert approved["approved"] == "400000.00" and approved["outstanding"] is True
+    draft = units["=HYPERLINK(1)"]
+    assert draft["approved"] == "0" and draft["reserved_share"] == "0.2500"
+    city = report["citywide"]
+    assert city["procurement_budget"] == "3000000.00"
+    assert city["reserved"] == "900000.00" and city["reserved_share"] == "0.3000"
+    assert city["outstanding_units"] == 1
+    assert client.get(f"{PLANS}/report", headers=token_for(ndrc)).status_code == 422
+    assert (
+        client.get(f"{PLANS}/report?year=2027", headers=token_for(other)).status_code
+        == 403
+    )
+
+    login(ndrc)
+    page = client.get("/plans/report?year=2027").get_data(as_text=True)
+    assert "2027年度场景建设计划执行情况" in page and "场景开放数量和质量居前" in page
+    response = client.get("/plans/report.xlsx?year=2027")
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.data)).active
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    names = [r[0] for r in rows[2:]]
+    assert "=HYPERLINK(1)" in names and names[-1] == "全市合计"
+    injected = next(c for c in sheet["A"] if c.value == "=HYPERLINK(1)")
+    assert injected.data_type == "s"
+    assert rows[-1][3] == 3000000 and rows[-1][5] == 0.3
