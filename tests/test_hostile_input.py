@@ -3,8 +3,9 @@ numbers past the database's range, absurd nesting, lists for strings, CR/LF in
 `next`. Each answers 4xx in the contract shape, never 500."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -168,7 +169,9 @@ def _room(client, make_user, make_scene, make_capability, token_for, accept):
         json={
             "name": "2026年低空经济场景供需对接会",
             "domain": "城市治理",
-            "date": date.today().isoformat(),
+            # The platform's date (Asia/Shanghai), not the machine's: between 16:00
+            # and 24:00 UTC the machine's today is already yesterday there.
+            "date": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat(),
             "venue": "无锡市民中心",
             "sessions": [{"start": "09:00", "end": "10:00"}],
             "meeting_minutes": 20,
