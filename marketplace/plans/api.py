@@ -207,10 +207,10 @@ def inquiry_open(plan_id: int, line_id: int) -> Any:
 @access("vendor")
 def inquiry_quote(plan_id: int, line_id: int) -> Any:
     session, actor = get_session(), current_actor()
-    inquiry.submit_quote(session, actor, plan_id, line_id, json_body(), now=utcnow())
+    found = inquiry.submit_quote(
+        session, actor, plan_id, line_id, json_body(), now=utcnow()
+    )
     session.commit()
-    _, line = inquiry.plan_line(session, actor, plan_id, line_id)
-    found = inquiry.inquiry_of(session, line)
     return jsonify(inquiry.inquiry_json(session, actor, found, now=utcnow())), 201
 
 

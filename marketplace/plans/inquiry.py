@@ -84,6 +84,19 @@ def _require_ndrc(session: orm.Session, actor: Any, bodies: Mapping[str, str]) -
         raise Forbidden("统一询价由市发展改革委办理", code="not_ndrc")
 
 
+def _ndrc_inquiry(
+    session: orm.Session,
+    actor: Any,
+    plan_id: int,
+    line_id: int,
+    bodies: Mapping[str, str],
+) -> tuple[PlanLine, Inquiry]:
+    """The line and its inquiry, locked, for a step only 发改委 takes."""
+    _require_ndrc(session, actor, bodies)
+    _, line = plan_line(session, actor, plan_id, line_id)
+    return line, inquiry_of(session, line, for_update=True)
+
+
 def _money(value: Any, label: str, field: str) -> Decimal:
     if not isinstance(value, str) or not MONEY_PATTERN.match(value.strip()):
         raise Invalid(
@@ -220,7 +233,8 @@ def submit_quote(
     body: Mapping[str, Any],
     *,
     now: datetime,
-) -> InquiryQuote:
+) -> Inquiry:
+    """Record the vendor's quote (replacing its earlier one); returns the inquiry."""
     if actor is None or actor.role != "vendor":
         raise Forbidden("只有受邀的场景能力企业可以报价")
     _, line = plan_line(session, actor, plan_id, line_id)
@@ -244,7 +258,7 @@ def submit_quote(
     session.flush()
     # The amount is sealed: the audit log records that a quote came, not how much.
     audit.record(session, actor, "inquiry.quote", "inquiry", inquiry.id, at=now)
-    return quote
+    return inquiry
 
 
 def choose(
@@ -257,9 +271,7 @@ def choose(
     bodies: Mapping[str, str],
     now: datetime,
 ) -> Inquiry:
-    _require_ndrc(session, actor, bodies)
-    _, line = plan_line(session, actor, plan_id, line_id)
-    inquiry = inquiry_of(session, line, for_update=True)
+    line, inquiry = _ndrc_inquiry(session, actor, plan_id, line_id, bodies)
     if now < inquiry.closes_at:
         raise Conflict(
             "询价尚未截止，报价仍密封，不能确定供应商", code="inquiry_sealed"
@@ -303,9 +315,7 @@ def record_contract(
     bodies: Mapping[str, str],
     now: datetime,
 ) -> Inquiry:
-    _require_ndrc(session, actor, bodies)
-    _, line = plan_line(session, actor, plan_id, line_id)
-    inquiry = inquiry_of(session, line, for_update=True)
+    line, inquiry = _ndrc_inquiry(session, actor, plan_id, line_id, bodies)
     if inquiry.status != "chosen":
         raise Conflict("确定供应商后才能登记合同（且只登记一次）", code="bad_state")
     number = body.get("number")
@@ -348,9 +358,7 @@ def record_payment(
     bodies: Mapping[str, str],
     now: datetime,
 ) -> Inquiry:
-    _require_ndrc(session, actor, bodies)
-    _, line = plan_line(session, actor, plan_id, line_id)
-    inquiry = inquiry_of(session, line, for_update=True)
+    line, inquiry = _ndrc_inquiry(session, actor, plan_id, line_id, bodies)
     if inquiry.status != "contracted" or inquiry.contract_amount is None:
         raise Conflict("登记合同后才能登记付款；项目完成后不能再登记", code="bad_state")
     amount = _money(body.get("amount"), "付款金额", "amount")
