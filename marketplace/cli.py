@@ -170,6 +170,57 @@ def embed_command(kind: str) -> None:
         )
 
 
+@click.command("precompute-matches")
+@click.option(
+    "--kind",
+    type=click.Choice(["all", "capability", "scene"]),
+    default="all",
+    help="只计算场景能力或场景机会的匹配结果",
+)
+@with_appcontext
+def precompute_matches_command(kind: str) -> None:
+    """Compute the public match answers that are missing or stale, with progress
+    (the scheduled job does the same within a time budget per run)."""
+    from marketplace.matches import answers
+    from marketplace.matches.index import get_indexes
+
+    labels = {"capability": "场景能力", "scene": "场景机会"}
+    bars: dict[str, Any] = {}
+
+    def show(kind: str, done: int, total: int) -> None:
+        bar = bars.get(kind)
+        if bar is None:
+            bar = bars[kind] = click.progressbar(
+                length=total, label=labels[kind], file=sys.stderr
+            )
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    try:
+        with session_scope(current_app) as session:
+            reports = answers.precompute(
+                session,
+                get_indexes(current_app),
+                dumps=current_app.json.dumps,
+                now=utcnow,
+                kinds=("scene", "capability") if kind == "all" else (kind,),
+                on_progress=show,
+            )
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "已中断；已完成的批次已保存，再次运行将从中断处继续"
+        ) from None
+    for report in reports:
+        rate = report.computed / report.seconds if report.seconds else 0.0
+        click.echo(
+            f"{labels[report.kind]}：公开 {report.public} 条，"
+            f"计算 {report.computed} 条，用时 {report.seconds:.1f} 秒，"
+            f"每秒 {rate:.1f} 条"
+        )
+
+
 @click.command("publish")
 @click.option(
     "--list", "list_kind", required=True, type=click.Choice(["scenes", "capabilities"])
@@ -289,6 +340,7 @@ def init_app(app: Flask) -> None:
         notify_command,
         fit_match_weights_command,
         embed_command,
+        precompute_matches_command,
         publish_command,
         verify_editions_command,
         backup_command,

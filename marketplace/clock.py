@@ -1,13 +1,13 @@
 """Time as the edges pass it to services: `now` in UTC, `today` in the city's zone."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from marketplace.db import utcnow
 
-__all__ = ["local_today", "utcnow", "local_time"]
+__all__ = ["local_today", "utcnow", "local_time", "year_bounds", "month_bounds"]
 
 
 def local_today() -> date:
@@ -25,3 +25,22 @@ def local_time(moment: datetime | str | None) -> str:
         moment = datetime.fromisoformat(moment)
     zone = ZoneInfo(current_app.config["MARKETPLACE_TIMEZONE"])
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The UTC moments a calendar year of the city's zone starts and ends."""
+    zone = ZoneInfo(current_app.config["MARKETPLACE_TIMEZONE"])
+    start, end = (
+        datetime(year, 1, 1, tzinfo=zone),
+        datetime(year + 1, 1, 1, tzinfo=zone),
+    )
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def month_bounds(year: int) -> list[tuple[datetime, datetime]]:
+    """The UTC bounds [start, end) of each month of a year of the city's zone."""
+    zone = ZoneInfo(current_app.config["MARKETPLACE_TIMEZONE"])
+    starts = [datetime(year, month, 1, tzinfo=zone) for month in range(1, 13)]
+    starts.append(datetime(year + 1, 1, 1, tzinfo=zone))
+    utc = [moment.astimezone(UTC) for moment in starts]
+    return list(zip(utc, utc[1:], strict=False))

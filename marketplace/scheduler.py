@@ -64,6 +64,29 @@ def embed_missing_vectors(app: Flask) -> str:
 EMBED_PER_RUN = 300
 
 
+def precompute_match_answers(app: Flask) -> str:
+    """Compute ahead the public match answers that a change made stale, so that a
+    visitor's first request for an item reads them instead of ranking; what the
+    time budget leaves is done at the next run."""
+    from marketplace.matches import answers
+    from marketplace.matches.index import get_indexes
+
+    with session_scope(app) as session:
+        reports = answers.precompute(
+            session,
+            get_indexes(app),
+            dumps=app.json.dumps,
+            now=utcnow,
+            seconds=PRECOMPUTE_SECONDS_PER_RUN,
+        )
+    computed = sum(r.computed for r in reports)
+    left = sum(r.left for r in reports)
+    return f"更新匹配结果 {computed} 条" + (f"，余 {left} 条下次继续" if left else "")
+
+
+PRECOMPUTE_SECONDS_PER_RUN = 240
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -87,6 +110,13 @@ JOBS = (
         embed_missing_vectors,
         lambda tz: IntervalTrigger(minutes=5, timezone=tz),
         "每5分钟",
+    ),
+    Job(
+        "precompute-match-answers",
+        "预先计算匹配结果",
+        precompute_match_answers,
+        lambda tz: IntervalTrigger(minutes=5, timezone=tz),
+        "每5分钟，只计算有变化的条目",
     ),
     Job(
         "expire-past-deadline",

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
     from marketplace.capabilities.views import bp as capabilities_bp
+    from marketplace.dashboard.views import bp as dashboard_bp
     from marketplace.editions.views import admin_bp as jobs_bp
     from marketplace.editions.views import bp as editions_bp
     from marketplace.events.views import bp as events_pages_bp
@@ -46,5 +47,6 @@ def init_app(app: Flask) -> None:
         notifications_bp,
         subsidies_bp,
         plans_bp,
+        dashboard_bp,
     ):
         app.register_blueprint(blueprint)

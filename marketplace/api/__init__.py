@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     from marketplace.accounts.api import bp as auth_bp
     from marketplace.api.openapi import bp as openapi_bp
     from marketplace.capabilities.api import bp as capabilities_bp
+    from marketplace.dashboard.api import bp as dashboard_bp
     from marketplace.editions.api import bp as editions_bp
     from marketplace.events.api import bp as events_bp
     from marketplace.matches.api import bp as matches_bp
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> None:
         notifications_bp,
         subsidies_bp,
         plans_bp,
+        dashboard_bp,
     ):
         parent.register_blueprint(child)
     app.register_blueprint(parent)

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, render_template
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.db import get_session
 from marketplace.integers import DATABASE_INT_MAX
-from marketplace.items.services import MAX_PER_PAGE, ItemKind
+from marketplace.items.services import FIRST_YEAR, LAST_YEAR, MAX_PER_PAGE, ItemKind
 from marketplace.items.workflow import STATUSES
 from marketplace.notifications.schemas import openapi_paths as notification_paths
 from marketplace.organizations import api as organizations_api
@@ -37,6 +37,12 @@ PAGE_PARAMETER = {
     "name": "page",
     "in": "query",
     "schema": {"type": "integer", "minimum": 1, "maximum": DATABASE_INT_MAX},
+}
+YEAR_PARAMETER = {
+    "name": "year",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR},
+    "description": "只看该年（北京时间）提交的条目",
 }
 
 
@@ -174,6 +180,7 @@ def _item_paths(
             "in": "query",
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         },
+        YEAR_PARAMETER,
     ] + [
         {"name": f.name, "in": "query", "schema": _query_schema(f, taxonomy)}
         for f in kind.filter_fields
@@ -695,11 +702,13 @@ def build_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
     from marketplace.events.openapi import event_paths
 
     paths.update(event_paths(taxonomy))
+    from marketplace.dashboard.openapi import dashboard_paths
     from marketplace.plans.openapi import plan_paths
     from marketplace.subsidies.openapi import subsidy_paths
 
     paths.update(subsidy_paths())
     paths.update(plan_paths())
+    paths.update(dashboard_paths(taxonomy))
     paths["/api/v1/capabilities/{id}/renew"] = {
         "parameters": [org_id],
         "post": {

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from marketplace import audit, policy, search
+from marketplace import audit, clock, policy, search
 from marketplace.errors import (
     Conflict,
     DeniedAction,
@@ -66,6 +66,9 @@ class ItemQuery:
     per_page: int = 20
     # Only items published after this moment (what is new for a saved search).
     published_after: datetime | None = None
+    # Only items posted (created) in this calendar year of the city's zone, as the
+    # UTC bounds [start, end).
+    created_between: tuple[datetime, datetime] | None = None
 
 
 @dataclass
@@ -457,10 +460,17 @@ def _role_label(kind: ItemKind) -> str:
     return {"unit": "场景应用单位", "vendor": "场景能力企业"}[kind.owner_role]
 
 
-def list_items(
-    session: orm.Session, kind: ItemKind, actor: Any, query: ItemQuery, dialect: str
-) -> Page:
-    """One page of the items the actor may see, filtered, searched and sorted."""
+def list_statement(
+    kind: ItemKind,
+    actor: Any,
+    query: ItemQuery,
+    dialect: str,
+    *,
+    any_status: bool = False,
+) -> sa.Select[Any]:
+    """The rows a list shows the actor (unsorted): what `list_items` counts and the
+    dashboard aggregates. With `any_status`, the rows of every status the actor may
+    list (the union of the lists by status)."""
     model = kind.model
     statement = sa.select(model)
     if query.mine:
@@ -473,14 +483,29 @@ def list_items(
         statement = statement.where(model.organization_id == actor.organization_id)
         if query.status:
             statement = statement.where(model.status == query.status)
+    elif any_status:
+        statement = statement.where(_listable_clause(model, actor))
     else:
         statement = statement.where(_visible_clause(model, actor, query.status))
     statement = kind.filters(statement, query.filters)
     if query.published_after is not None:
         statement = statement.where(model.published_at > query.published_after)
+    if query.created_between is not None:
+        start, end = query.created_between
+        statement = statement.where(model.created_at >= start, model.created_at < end)
     terms = search.query_terms(query.q) if query.q.strip() else None
     if terms is not None:
         statement = statement.where(search.matching_clause(model, terms, dialect))
+    return statement
+
+
+def list_items(
+    session: orm.Session, kind: ItemKind, actor: Any, query: ItemQuery, dialect: str
+) -> Page:
+    """One page of the items the actor may see, filtered, searched and sorted."""
+    model = kind.model
+    statement = list_statement(kind, actor, query, dialect)
+    terms = search.query_terms(query.q) if query.q.strip() else None
     total = session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
     with_all_words = None
     if terms is not None and len(terms) > 1 and total:
@@ -512,13 +537,19 @@ def _visible_clause(model: Any, actor: Any, status: str | None) -> Any:
     """Rows the actor may list; without a status filter, only the public ones."""
     if status is None:
         return model.status == "published"
+    return sa.and_(model.status == status, _listable_clause(model, actor))
+
+
+def _listable_clause(model: Any, actor: Any) -> Any:
+    """Rows the actor may list with a status filter: public ones, their own
+    organization's, and for staff everything but others' drafts."""
     clauses = [model.status.in_(workflow.PUBLIC_STATUSES)]
     if actor is not None:
         if actor.organization_id is not None and actor.role in policy.OWNER_ROLES:
             clauses.append(model.organization_id == actor.organization_id)
         if actor.role in STAFF_ROLES:
             clauses.append(model.status != "draft")
-    return sa.and_(model.status == status, sa.or_(*clauses))
+    return sa.or_(*clauses)
 
 
 SORTS: dict[str, str] = {
@@ -557,7 +588,7 @@ def parse_item_query(
     """
     problems: dict[str, str] = {}
     if not blank_is_absent:
-        known = {"page", "per_page", "status", "sort", "mine"} | {
+        known = {"page", "per_page", "status", "sort", "mine", "year"} | {
             f.name for f in kind.filter_fields
         }
         problems.update(
@@ -565,6 +596,8 @@ def parse_item_query(
             for name in known
             if args.get(name) == ""
         )
+        if args.get("mine") not in (None, "", *BOOLEAN_TEXTS):
+            problems["mine"] = "应为 true 或 false"
 
     def integer(name: str, default: int) -> int:
         raw = args.get(name)
@@ -594,6 +627,7 @@ def parse_item_query(
         filters = parse_fields(kind.filter_fields, present, taxonomy, partial=True)
     except Invalid as exc:
         problems.update(exc.fields)
+    year = parse_year(args.get("year"), problems)
     q = args.get("q") or ""
     if len(q) > search.MAX_QUERY_LENGTH:
         problems["q"] = f"搜索词不能超过{search.MAX_QUERY_LENGTH}个字符"
@@ -603,8 +637,27 @@ def parse_item_query(
         q=q,
         filters=filters,
         status=status,
-        mine=args.get("mine") in ("1", "true"),
+        mine=args.get("mine") in ("1", "true"),  # "0", "false": not mine
         sort=sort,
         page=page,
         per_page=max(per_page, 1),
+        created_between=None if year is None else clock.year_bounds(year),
     )
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+BOOLEAN_TEXTS = ("true", "false", "1", "0")
+
+
+def parse_year(raw: str | None, problems: dict[str, str]) -> int | None:
+    """A calendar year from a query string (None when absent); a problem otherwise."""
+    if raw in (None, ""):
+        return None
+    try:
+        year = parse_int(raw, text=True)
+    except ValueError:
+        year = 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        problems["year"] = f"应为{FIRST_YEAR}到{LAST_YEAR}之间的年份，如 2026"
+        return None
+    return year

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from marketplace import policy
 from marketplace.accounts.auth import current_actor
 from marketplace.api import json_body
-from marketplace.capabilities.models import Capability
 from marketplace.capabilities.services import CAPABILITIES
 from marketplace.db import get_session, utcnow
 from marketplace.errors import Invalid
@@ -17,48 +16,38 @@ from marketplace.matches import answers, services
 from marketplace.matches.index import get_indexes
 from marketplace.matches.vectors import write_embedder
 from marketplace.policy import PUBLIC, access
-from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
 from marketplace.taxonomy import get_taxonomy
 
 bp = Blueprint("matches", __name__)
 
 
-def _proposal_json(proposal: services.Proposal, id_field: str) -> dict[str, Any]:
-    return {
-        id_field: proposal.item.id,
-        "title": proposal.item.title,
-        "organization_name": proposal.item.organization_name,
-        "score": proposal.score,
-        "strong": proposal.strong,
-        "reasons": proposal.reasons,
-        "feedback": proposal.feedback,
-    }
-
-
-def _answer(kind: str, item_id: int, id_field: str) -> Response:
+def _answer(kind_name: str, item_id: int) -> Response:
     """Proposals for one item; public answers are reused while still valid."""
     session, actor = get_session(), current_actor()
     k = services.parse_k(request.args.get("k"))
     indexes = get_indexes(current_app)
-    finder, index, model = {
-        "scene": (services.matches_for_scene, indexes["capabilities"], Scene),
-        "capability": (services.matches_for_capability, indexes["scenes"], Capability),
-    }[kind]
+    kind = answers.KINDS[kind_name]
 
     def compute(versions: dict[str, int] | None) -> bytes:
-        proposals = finder(
-            session, actor, item_id, k, indexes, now=utcnow(), versions=versions
+        return answers.answer_body(
+            session,
+            actor,
+            kind,
+            item_id,
+            k,
+            indexes,
+            dumps=current_app.json.dumps,
+            now=utcnow(),
+            versions=versions,
         )
-        items = [_proposal_json(p, id_field) for p in proposals]
-        return current_app.json.dumps({"items": items}).encode()
 
     body = answers.answer(
         answers.get_answer_cache(current_app),
         session,
-        (kind, item_id, k),
-        model,
-        index,
+        (kind_name, item_id, k),
+        kind.model,
+        indexes[kind.index_name],
         # The center's answers carry its own feedback marks.
         shareable=not policy.can(actor, "item.review"),
         compute=compute,
@@ -69,13 +58,13 @@ def _answer(kind: str, item_id: int, id_field: str) -> Response:
 @bp.get("/scenes/<int:scene_id>/matches")
 @access(PUBLIC)
 def scene_matches(scene_id: int) -> Any:
-    return _answer("scene", scene_id, "capability_id")
+    return _answer("scene", scene_id)
 
 
 @bp.get("/capabilities/<int:capability_id>/matches")
 @access(PUBLIC)
 def capability_matches(capability_id: int) -> Any:
-    return _answer("capability", capability_id, "scene_id")
+    return _answer("capability", capability_id)
 
 
 @bp.post("/matches/feedback")

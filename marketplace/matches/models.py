@@ -104,3 +104,22 @@ class ItemVector(Base):
     text_digest: orm.Mapped[str] = orm.mapped_column(sa.String(32))
     vector: orm.Mapped[bytes] = orm.mapped_column(sa.LargeBinary)
     computed_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())
+
+
+class MatchAnswer(Base):
+    """A finished public answer (the JSON body) of the matches API, computed ahead
+    by the job for every published item and shared by every worker and host.
+
+    `stamp` says what it was computed from (the item's status and last edit, the
+    versions of the index, weights and synonyms, and the model); a row whose stamp
+    is not the item's current one is never served.
+    """
+
+    __tablename__ = "match_answers"
+
+    kind: orm.Mapped[str] = orm.mapped_column(sa.String(20), primary_key=True)
+    item_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    k: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    stamp: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    body: orm.Mapped[bytes] = orm.mapped_column(sa.LargeBinary)
+    computed_at: orm.Mapped[datetime] = orm.mapped_column(UTCDateTime())

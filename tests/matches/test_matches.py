@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from marketplace import create_app
 from marketplace.audit import AuditEntry
-from marketplace.matches.models import MatchFeedback, MatchWeights
+from marketplace.capabilities.models import Capability
+from marketplace.matches.models import MatchFeedback, MatchWeights, bump_index_version
 
 ELEVATOR_SCENE = {
     "title": "梁溪区老旧小区加装电梯运行安全物联网监测",
@@ -362,3 +363,87 @@ def test_the_center_refits_the_weights_from_the_feedback_page(
     marked = db.scalars(sa.select(MatchFeedback)).first().at
     beijing = marked.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
     assert f"<td>{beijing}</td>" in done
+
+
+def _precompute(app):
+    from marketplace.jobs import JobRun
+    from marketplace.scheduler import run_job
+
+    run_job(app, "precompute-match-answers")
+    with app.extensions["db"]["sessionmaker"]() as session:
+        run = session.scalar(sa.select(JobRun).order_by(JobRun.id.desc()))
+        assert (run.job_id, run.status) == ("precompute-match-answers", "ok"), (
+            run.message
+        )
+        return run.message
+
+
+def _stored(app, kind, item_id):
+    """The shared answer as the job left it, read in a session of its own."""
+    from marketplace.matches.models import MatchAnswer
+
+    with app.extensions["db"]["sessionmaker"]() as session:
+        row = session.get(MatchAnswer, (kind, item_id, 10))
+        return None if row is None else row.body
+
+
+def _mark_stored(app, kind, item_id, body):
+    from marketplace.matches.models import MatchAnswer
+
+    with app.extensions["db"]["sessionmaker"]() as session:
+        session.get(MatchAnswer, (kind, item_id, 10)).body = body
+        session.commit()
+
+
+def test_answers_computed_ahead_are_what_a_first_visitor_gets_until_a_change(
+    app, client, db, make_scene, make_capability, make_user, token_for
+):
+    """The job stores the public answer of every public item; a worker that never
+    answered the item serves it (one query); a change retires it."""
+    from marketplace.matches.answers import get_answer_cache
+
+    unit, vendor = make_user("unit"), make_user("vendor")
+    scene_id = make_scene(owner=unit, **ELEVATOR_SCENE)
+    capability_id = make_capability(owner=vendor)
+    draft = make_scene(owner=unit, status="draft", title="草稿里的电梯监测场景")
+    path = f"/api/v1/scenes/{scene_id}/matches"
+    live = client.get(path).data
+    get_answer_cache(app).entries.clear()
+
+    assert _precompute(app) == "更新匹配结果 2 条"  # the scene's and the capability's
+    assert _stored(app, "scene", scene_id) == live
+    assert _stored(app, "scene", draft) is None  # never shared: not public
+    assert _precompute(app) == "更新匹配结果 0 条"  # nothing changed since
+
+    # What a worker serves is the stored row: mark it to tell it apart.
+    marked = live.replace(b'"items"', b'"items" ', 1)
+    _mark_stored(app, "scene", scene_id, marked)
+    get_answer_cache(app).entries.clear()
+    assert client.get(path).data == marked
+    # The center's answer carries its marks and is never the shared one.
+    center = make_user("center")
+    assert client.get(path, headers=token_for(center)).data != marked
+
+    # A second capability is published: the stored answer is stale and not served.
+    second = make_capability(
+        owner=vendor,
+        title="电梯困人报警与维保派单平台",
+        description="电梯困人报警30秒内推送维保单位，自动派单并跟踪到场时间，"
+        "已在两个区的老旧小区加装电梯上运行。",
+    )
+    bump_index_version(db, "capabilities")  # as its publication does
+    db.commit()
+    assert client.get(path).data != marked
+    fresh = matches(client, path)
+    assert {i["capability_id"] for i in fresh} == {capability_id, second}
+    # The scene's answer and the new capability's; the first capability's still holds.
+    assert _precompute(app) == "更新匹配结果 2 条"
+    assert _stored(app, "scene", scene_id) == client.get(path).data
+
+    # A withdrawn capability's stored answer goes at the next run.
+    withdrawn = db.get(Capability, second)
+    withdrawn.status = "withdrawn"
+    bump_index_version(db, "capabilities")
+    db.commit()
+    _precompute(app)
+    assert _stored(app, "capability", second) is None
