@@ -29,8 +29,6 @@ from marketplace.taxonomy import Taxonomy
 # Readers who see the internal figures (what is in review, contract amounts).
 INTERNAL_ROLES = frozenset({"center", "reviewer", "admin"})
 FUTURE_INDUSTRY_GROUPS = ("未来产业", "未来产业（X）")
-# Industry groups of the "465" modern industry clusters (地标 4, 优势 6, 未来 5).
-CLUSTER_GROUPS = ("地标产业", "优势产业", "未来产业")
 
 
 @dataclass(frozen=True)
