@@ -20,6 +20,14 @@ def money(amount: Decimal | None) -> str:
     return f"{amount:,.2f}元"
 
 
+def number(value: Decimal | int | float | None) -> str:
+    """A figure as people read it: 1,234.5 (no trailing zeros); '' for None."""
+    if value is None:
+        return ""
+    figure = Decimal(value).quantize(Decimal("0.01")).normalize()
+    return f"{figure:,f}"
+
+
 def page_url(page: int) -> str:
     """The current list URL with another page number, other parameters kept."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
@@ -30,6 +38,7 @@ def page_url(page: int) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["number"] = number
     # Exact to the fen (subsidies): "62000.00" → "6.2万元", "516666.67" → "516,666.67元"
     app.jinja_env.filters["yuan"] = lambda amount: yuan(Decimal(amount))
     app.jinja_env.filters["status_label"] = lambda s: STATUS_LABELS.get(s, s or "")

@@ -14,3 +14,4 @@ def import_all_models() -> None:
     from marketplace.plans import models as plans  # noqa: F401
     from marketplace.scenes import models as scenes  # noqa: F401
     from marketplace.subsidies import models as subsidies  # noqa: F401
+    from marketplace.worklists import models as worklists  # noqa: F401

@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     from marketplace.plans.views import bp as plans_bp
     from marketplace.scenes.views import bp as scenes_bp
     from marketplace.subsidies.views import bp as subsidies_bp
+    from marketplace.worklists.views import bp as worklists_bp
 
     for blueprint in (
         home_bp,
@@ -48,5 +49,6 @@ def init_app(app: Flask) -> None:
         subsidies_bp,
         plans_bp,
         dashboard_bp,
+        worklists_bp,
     ):
         app.register_blueprint(blueprint)
