@@ -7,7 +7,14 @@ from flask import current_app
 
 from marketplace.db import utcnow
 
-__all__ = ["local_today", "utcnow", "local_time", "year_bounds", "month_bounds"]
+__all__ = [
+    "local_today",
+    "utcnow",
+    "local_time",
+    "year_bounds",
+    "year_bounds_in",
+    "month_bounds",
+]
 
 
 def local_today() -> date:
@@ -29,7 +36,10 @@ def local_time(moment: datetime | str | None) -> str:
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """The UTC moments a calendar year of the city's zone starts and ends."""
-    zone = ZoneInfo(current_app.config["MARKETPLACE_TIMEZONE"])
+    return year_bounds_in(year, ZoneInfo(current_app.config["MARKETPLACE_TIMEZONE"]))
+
+
+def year_bounds_in(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start, end = (
         datetime(year, 1, 1, tzinfo=zone),
         datetime(year + 1, 1, 1, tzinfo=zone),

@@ -2,6 +2,7 @@
 capabilities. Loading twice adds nothing: rows are matched by name and title."""
 
 import json
+import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -81,7 +82,83 @@ def load_demo(
     counts["对接活动"] = _load_event(session, now, model)
     counts["奖补测算"] = _load_subsidy_quotes(session, now)
     counts["年度计划"] = _load_plans(session, now)
+    counts["工作清单"] = _load_work_list(session, now)
     return counts
+
+
+# The center's list for this year: (measure, target as a multiple of what the
+# records hold at loading, at least this), so the page shows targets met, on pace
+# and behind. Training is counted from the evidence below.
+DEMO_TARGETS = [
+    ("scenes_collected", Decimal("0.9"), 10),
+    ("capabilities_collected", Decimal("1.05"), 10),
+    ("editions_published", Decimal("2"), 12),
+    ("events_held", Decimal("1"), 4),
+    ("meetings_held", Decimal("1"), 40),
+    ("contracts", Decimal("1"), 6),
+    ("contract_amount", Decimal("1"), 2000),
+]
+DEMO_TRAINING = [
+    ("3", "03-20", "面向市级部门的场景清单填报培训", "锡场景办〔2026〕3号"),
+    ("2", "09-12", "人工智能场景开放专题培训（两期）", ""),
+]
+DEMO_WEIGHTS = ["20", "15", "10", "10", "15", "10", "10", "10"]
+
+
+def _load_work_list(session: orm.Session, now: datetime) -> int:
+    from marketplace.clock import year_bounds_in
+    from marketplace.taxonomy import get_taxonomy
+    from marketplace.worklists import indicators
+    from marketplace.worklists import services as worklists
+    from marketplace.worklists.models import WorkList
+
+    users = {u.username: u for u in session.scalars(sa.select(User))}
+    if session.scalar(sa.select(WorkList.id).limit(1)) or "center" not in users:
+        return 0
+    zone = ZoneInfo("Asia/Shanghai")
+    today = now.astimezone(zone).date()
+    period = worklists.period_of(today.year, year_bounds_in(today.year, zone), today)
+    targets = {}
+    for key, factor, least in DEMO_TARGETS:
+        counted = indicators.actual(session, indicators.MEASURES[key], period, "")
+        targets[key] = f"{max((counted * factor).to_integral_value(), least):f}"
+    training = worklists.CustomRow(None, "场景创新培训", "场", "8")
+    work_list = worklists.create_work_list(
+        session,
+        users["center"],
+        year=today.year,
+        scope="",
+        targets=targets,
+        custom=[training],
+        taxonomy=get_taxonomy(session),
+        now=now,
+        today=today,
+    )
+    trained = work_list.indicators[-1]
+    for quantity, day, description, reference in DEMO_TRAINING:
+        on = min(date.fromisoformat(f"{today.year}-{day}"), today)
+        worklists.add_evidence(
+            session,
+            users["center"],
+            work_list,
+            trained.id,
+            description=description,
+            quantity=quantity,
+            happened_on=on.isoformat(),
+            reference=reference,
+            now=now,
+            today=today,
+        )
+    if "reviewer" in users:
+        worklists.set_weights(
+            session,
+            users["reviewer"],
+            work_list,
+            dict(zip([i.id for i in work_list.indicators], DEMO_WEIGHTS, strict=True)),
+            bodies={"ndrc": REVIEWER_ORGANIZATION["name"]},
+            now=now,
+        )
+    return 1
 
 
 # (username, goods-procurement budget, amounts of its first plannable scenes, who
@@ -486,7 +563,26 @@ def _future_deadline(value: str, today: date, index: int) -> date:
     return deadline
 
 
-def _common(row: dict[str, Any], organization_id: int, now: datetime) -> dict[str, Any]:
+# The demo's items were posted over the past year (newest last), so the dashboard's
+# trend and the work list's pace have a year of history to show.
+HISTORY_DAYS = 360
+REVIEW_DAYS = 3  # from posting to publication
+
+
+def _posting_days(now: datetime, count: int) -> list[datetime]:
+    """When each of `count` rows was posted: evenly over the past year, in an order
+    shuffled the same way each time (the seed files are grouped by domain)."""
+    days = [
+        now - timedelta(days=HISTORY_DAYS - n * HISTORY_DAYS // max(count, 1))
+        for n in range(count)
+    ]
+    random.Random(HISTORY_DAYS).shuffle(days)
+    return days
+
+
+def _common(
+    row: dict[str, Any], organization_id: int, now: datetime, posted: datetime
+) -> dict[str, Any]:
     published = row["status"] in ("published", "matched", "contracted", "completed")
     return {
         "title": row["title"],
@@ -497,9 +593,11 @@ def _common(row: dict[str, Any], organization_id: int, now: datetime) -> dict[st
         "contact_phone": row.get("contact_phone", ""),
         "contact_email": row.get("contact_email", ""),
         "contact_public": bool(row.get("contact_public", False)),
-        "created_at": now,
-        "updated_at": now,
-        "published_at": now if published else None,
+        "created_at": posted,
+        "updated_at": posted,
+        "published_at": min(posted + timedelta(days=REVIEW_DAYS), now)
+        if published
+        else None,
     }
 
 
@@ -542,13 +640,16 @@ def _load_scenes(session: orm.Session, now: datetime) -> int:
     existing = _existing_titles(session, Scene)
     today = now.date()
     added = 0
-    for index, row in enumerate(_read(DEMO_DIR / "scenes.json")):
+    rows = _read(DEMO_DIR / "scenes.json")
+    posting = _posting_days(now, len(rows))
+    for index, row in enumerate(rows):
         organization_id = ids[row["organization"]]
         if (organization_id, row["title"]) in existing:
             continue
         _contacts_from_organization(row, organizations)
+        posted = posting[index]
         scene = Scene(
-            **_common(row, organization_id, now),
+            **_common(row, organization_id, now, posted),
             category=row["category"],
             domain=row["domain"],
             kind=row["kind"],
@@ -563,7 +664,7 @@ def _load_scenes(session: orm.Session, now: datetime) -> int:
         )
         session.add(scene)
         session.flush()
-        _record_loaded(session, "scene", scene, now)
+        _record_loaded(session, "scene", scene, posted)
         added += 1
     return added
 
@@ -573,25 +674,31 @@ def _load_capabilities(session: orm.Session, now: datetime) -> int:
     organizations = _organization_rows()
     existing = _existing_titles(session, Capability)
     added = 0
-    for path in sorted(DEMO_DIR.glob("capabilities_*.json")):
-        for row in _read(path):
-            organization_id = ids[row["organization"]]
-            if (organization_id, row["title"]) in existing:
-                continue
-            _contacts_from_organization(row, organizations)
-            capability = Capability(
-                **_common(row, organization_id, now),
-                type=row["type"],
-                maturity=row["maturity"],
-            )
-            for field in TAG_FIELDS:
-                capability.set_tags(field, row[field])
-            capability.search_tokens = search.index_tokens(
-                capability.title, capability.description, capability.keywords
-            )
-            session.add(capability)
-            session.flush()
-            _record_loaded(session, "capability", capability, now)
-            existing.add((organization_id, row["title"]))
-            added += 1
+    rows = [
+        row
+        for path in sorted(DEMO_DIR.glob("capabilities_*.json"))
+        for row in _read(path)
+    ]
+    posting = _posting_days(now, len(rows))
+    for index, row in enumerate(rows):
+        organization_id = ids[row["organization"]]
+        if (organization_id, row["title"]) in existing:
+            continue
+        _contacts_from_organization(row, organizations)
+        posted = posting[index]
+        capability = Capability(
+            **_common(row, organization_id, now, posted),
+            type=row["type"],
+            maturity=row["maturity"],
+        )
+        for field in TAG_FIELDS:
+            capability.set_tags(field, row[field])
+        capability.search_tokens = search.index_tokens(
+            capability.title, capability.description, capability.keywords
+        )
+        session.add(capability)
+        session.flush()
+        _record_loaded(session, "capability", capability, posted)
+        existing.add((organization_id, row["title"]))
+        added += 1
     return added
