@@ -62,6 +62,7 @@ def _reviewer_desk(session: Any) -> dict[str, Any]:
     from marketplace.editions.models import LISTS
     from marketplace.editions.services import latest_edition
     from marketplace.events.services import list_events
+    from marketplace.worklists import services as worklists
 
     fiscal = session.scalar(
         sa.select(sa.func.count()).where(
@@ -79,6 +80,7 @@ def _reviewer_desk(session: Any) -> dict[str, Any]:
         if body
         else [],
         "quotes": subsidies.awaiting_award(session) if body == "ndrc" else 0,
+        "reports": worklists.pending_for_appraiser(session) if body == "ndrc" else [],
         "fiscal_scenes": fiscal or 0,
         "editions": [e for e in (latest_edition(session, k) for k in LISTS) if e],
         "events": list_events(session, actor)[:5],

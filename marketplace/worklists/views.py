@@ -58,10 +58,11 @@ def _progress(work_list: WorkList) -> list[services.Progress]:
 
 
 def _targets_from_form(form: Any) -> tuple[dict[str, str], list[services.CustomRow]]:
+    # A measure is in the list when its target is filled in.
     targets = {
-        key[len("include_") :]: form.get(f"target_{key[len('include_') :]}", "")
-        for key in form
-        if key.startswith("include_")
+        key[len("target_") :]: value
+        for key, value in form.items()
+        if key.startswith("target_") and value.strip()
     }
     custom = []
     for number in range(1, 100):

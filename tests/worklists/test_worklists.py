@@ -259,7 +259,6 @@ def _expected(db, scope):
 def _form(scope="", **targets):
     form = {"year": str(YEAR), "scope": scope}
     for key, target in targets.items():
-        form[f"include_{key}"] = "1"
         form[f"target_{key}"] = target
     return form
 
@@ -445,6 +444,7 @@ def test_the_commission_weighs_and_approves_and_the_approved_report_stays(
     assert all(i.weight == 0 for i in db.get(WorkList, weighed_list["id"]).indicators)
 
     _reviewer(client, login, make_user, make_org)
+    assert "待审定的促进中心年度绩效报告 1 份" in client.get("/").get_data(as_text=True)
     form_post(f"{url}/weights", {**form, f"weight_{ids['签约金额']}": "25"})  # 105
     assert "权重合计应为100，现为105" in client.get(url).get_data(as_text=True)
     form_post(f"{url}/transition", {"action": "approve"})  # no weights yet
