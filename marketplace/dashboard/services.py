@@ -7,6 +7,7 @@ center, reviewers and admins also what is still in review. Nothing here loops ov
 rows in Python.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -135,12 +136,35 @@ def _ids(
 def _grouped(
     session: orm.Session, column: Any, ids: Any, *where: Any
 ) -> dict[str, int]:
+    return _tallies(session, [column], ids, *where)[0]
+
+
+def _tallies(
+    session: orm.Session,
+    columns: list[Any],
+    ids: Any,
+    *where: Any,
+    extra: Sequence[Any] = (),
+) -> list[dict[Any, Any]]:
+    """Counts by each of `columns` (and sums of each `extra` expression by each) in
+    one statement: the database groups by all the columns at once and the few
+    groups it returns are added up here, so the table is read once, not once per
+    column. Returns one {value: count} per column, then one {value: sum} per extra
+    expression of the first column."""
     rows = session.execute(
-        sa.select(column, sa.func.count())
-        .where(*where, _id_column(column).in_(sa.select(ids.c.id)))
-        .group_by(column)
-    )
-    return {name: count for name, count in rows}
+        sa.select(*columns, sa.func.count(), *extra)
+        .where(*where, _id_column(columns[0]).in_(sa.select(ids.c.id)))
+        .group_by(*columns)
+    ).all()
+    counts: list[dict[Any, Any]] = [{} for _ in columns]
+    sums: list[dict[Any, Any]] = [{} for _ in extra]
+    for row in rows:
+        count = row[len(columns)]
+        for tally, value in zip(counts, row[: len(columns)], strict=True):
+            tally[value] = tally.get(value, 0) + count
+        for tally, value in zip(sums, row[len(columns) + 1 :], strict=True):
+            tally[row[0]] = tally.get(row[0], 0) + (value or 0)
+    return counts + sums
 
 
 def _id_column(column: Any) -> Any:
@@ -159,22 +183,12 @@ def _full(names: list[str], counts: dict[str, int]) -> dict[str, int]:
     return result
 
 
-def _monthly(
-    session: orm.Session, column: Any, ids: Any, months: list[tuple[datetime, datetime]]
-) -> list[int]:
-    """Counts per month in one query (12 conditional sums)."""
-    sums = [
-        sa.func.coalesce(
-            sa.func.sum(sa.case((sa.and_(column >= start, column < end), 1), else_=0)),
-            0,
-        )
+def _month_sums(column: Any, months: list[tuple[datetime, datetime]]) -> list[Any]:
+    """Per month, a conditional sum counting the rows whose `column` falls in it."""
+    return [
+        sa.func.sum(sa.case((sa.and_(column >= start, column < end), 1), else_=0))
         for start, end in months
     ]
-    id_column = column.table.c.id
-    row = session.execute(
-        sa.select(*sums).where(id_column.in_(sa.select(ids.c.id)))
-    ).one()
-    return [int(v) for v in row]
 
 
 def _kind_figures(
@@ -186,46 +200,56 @@ def _kind_figures(
     dialect: str,
     bounds: dict[str, Any],
     months: list[tuple[datetime, datetime]],
-) -> KindFigures:
+) -> tuple[KindFigures, dict[str, Decimal]]:
+    """The figures of one list, and (scenes only) the budgets offered by domain."""
     model = kind.model
     published = _ids(kind, actor, filters, bounds, dialect)
     listed = _ids(kind, actor, filters, bounds, dialect, any_status=True)
+    budgets: dict[str, Decimal] = {}
     if kind is SCENES:
-        by_domain = _grouped(session, Scene.domain, published)
-        by_district = _grouped(session, Scene.district, published)
+        by_domain, by_district, categories, kinds, budgets = _tallies(
+            session,
+            [Scene.domain, Scene.district, Scene.category, Scene.kind],
+            published,
+            extra=[sa.func.sum(Scene.budget)],
+        )
         by_industry = _grouped(session, SceneIndustry.name, published)
         by_category = {
-            "场景类别": _full(
-                taxonomy.names("scene_categories"),
-                _grouped(session, Scene.category, published),
-            ),
-            "场景类型": _full(
-                taxonomy.names("scene_kinds"), _grouped(session, Scene.kind, published)
-            ),
+            "场景类别": _full(taxonomy.names("scene_categories"), categories),
+            "场景类型": _full(taxonomy.names("scene_kinds"), kinds),
         }
+        total = sum(by_domain.values())
     else:
-
-        def tags(field_name: str) -> dict[str, int]:
-            return _grouped(
-                session,
-                CapabilityTag.name,
-                published,
-                CapabilityTag.field == field_name,
+        tags: dict[str, dict[str, int]] = {}
+        for field_name, name, count in session.execute(
+            sa.select(CapabilityTag.field, CapabilityTag.name, sa.func.count())
+            .where(
+                CapabilityTag.field.in_(("domains", "districts", "industries")),
+                CapabilityTag.capability_id.in_(sa.select(published.c.id)),
             )
-
-        by_domain, by_district = tags("domains"), tags("districts")
-        by_industry = tags("industries")
+            .group_by(CapabilityTag.field, CapabilityTag.name)
+        ):
+            tags.setdefault(field_name, {})[name] = count
+        by_domain, by_district = tags.get("domains", {}), tags.get("districts", {})
+        by_industry = tags.get("industries", {})
+        types, maturities = _tallies(
+            session, [Capability.type, Capability.maturity], published
+        )
         by_category = {
-            "能力类型": _full(
-                taxonomy.names("capability_types"),
-                _grouped(session, Capability.type, published),
-            ),
-            "成熟度": _full(
-                taxonomy.names("maturities"),
-                _grouped(session, Capability.maturity, published),
-            ),
+            "能力类型": _full(taxonomy.names("capability_types"), types),
+            "成熟度": _full(taxonomy.names("maturities"), maturities),
         }
-    statuses = _grouped(session, model.status, listed)
+        total = sum(types.values())
+    statuses, *monthly = _tallies(
+        session,
+        [model.status],
+        listed,
+        extra=[
+            *_month_sums(model.created_at, months),
+            *_month_sums(model.published_at, months),
+        ],
+    )
+    monthly_totals = [int(sum(per_status.values())) for per_status in monthly]
     shown = [
         s
         for s in workflow.STATUSES[kind.name]
@@ -235,10 +259,10 @@ def _kind_figures(
     groups: dict[str, int] = {}
     for term in taxonomy.terms.get("industries", []):
         groups[term.group] = groups.get(term.group, 0) + by_industry.get(term.name, 0)
-    return KindFigures(
+    figures = KindFigures(
         kind=kind.name,
         label=kind.label,
-        total=_count(session, published),
+        total=total,
         by_domain=_full(taxonomy.names("domains"), by_domain),
         by_district=_full(taxonomy.names("districts"), by_district),
         by_industry=_full(taxonomy.names("industries"), by_industry),
@@ -246,13 +270,10 @@ def _kind_figures(
         by_status={workflow.STATUS_LABELS[s]: n for s, n in by_status_key.items()},
         by_status_key=by_status_key,
         by_category=by_category,
-        monthly_posted=_monthly(session, model.created_at, listed, months),
-        monthly_published=_monthly(session, model.published_at, listed, months),
+        monthly_posted=monthly_totals[: len(months)],
+        monthly_published=monthly_totals[len(months) :],
     )
-
-
-def _count(session: orm.Session, ids: Any) -> int:
-    return int(session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0)
+    return figures, budgets
 
 
 def _internal(actor: Any) -> bool:
@@ -304,20 +325,29 @@ def _funnel_flags() -> dict[str, Any]:
 
 
 def _funnel_rows(
-    session: orm.Session, ids: Any, keys: list[str], group: Any | None
-) -> dict[Any, list[int]]:
+    session: orm.Session, ids: Any, keys: list[str]
+) -> tuple[list[int], dict[str, list[int]], dict[str, list[int]]]:
+    """Scenes at each stage of `keys`: overall, by domain and by district, from one
+    statement grouped by (domain, district)."""
     flags = _funnel_flags()
-    sums = [
-        sa.func.coalesce(sa.func.sum(sa.case((flags[key], 1), else_=0)), 0)
-        for key in keys
-    ]
-    statement = sa.select(*([group] if group is not None else []), *sums).where(
-        Scene.id.in_(sa.select(ids.c.id))
-    )
-    if group is not None:
-        statement = statement.group_by(group)
-        return {row[0]: [int(v) for v in row[1:]] for row in session.execute(statement)}
-    return {None: [int(v) for v in session.execute(statement).one()]}
+    sums = [sa.func.sum(sa.case((flags[key], 1), else_=0)) for key in keys]
+    rows = session.execute(
+        sa.select(Scene.domain, Scene.district, *sums)
+        .where(Scene.id.in_(sa.select(ids.c.id)))
+        .group_by(Scene.domain, Scene.district)
+    ).all()
+    overall = [0] * len(keys)
+    by_domain: dict[str, list[int]] = {}
+    by_district: dict[str, list[int]] = {}
+    for domain, district, *counts in rows:
+        for tally in (
+            overall,
+            by_domain.setdefault(domain, [0] * len(keys)),
+            by_district.setdefault(district, [0] * len(keys)),
+        ):
+            for position, count in enumerate(counts):
+                tally[position] += int(count or 0)
+    return overall, by_domain, by_district
 
 
 def _future_targets(
@@ -380,31 +410,21 @@ def build(
     UTC bounds, `created_between` the bounds of the year filter if any."""
     internal = _internal(actor)
     bounds = {"created_between": created_between} if created_between else {}
-    scenes = _kind_figures(
+    scenes, budgets = _kind_figures(
         session, SCENES, actor, filters, taxonomy, dialect, bounds, months
     )
-    capabilities = _kind_figures(
+    capabilities, _ = _kind_figures(
         session, CAPABILITIES, actor, filters, taxonomy, dialect, bounds, months
     )
     listed = _ids(SCENES, actor, filters, bounds, dialect, any_status=True)
     keys = [key for key, _ in FUNNEL if internal or key != "posted"]
     labels = dict(FUNNEL)
-    overall = _funnel_rows(session, listed, keys, None)[None]
+    overall, by_domain, by_district = _funnel_rows(session, listed, keys)
     exact = {"completed": "completed"}
     funnel = [
         Stage(key, labels[key], count, exact.get(key))
         for key, count in zip(keys, overall, strict=True)
     ]
-    by_domain = _funnel_rows(session, listed, keys, Scene.domain)
-    by_district = _funnel_rows(session, listed, keys, Scene.district)
-    published = _ids(SCENES, actor, filters, bounds, dialect)
-    budgets = dict(
-        session.execute(
-            sa.select(Scene.domain, sa.func.coalesce(sa.func.sum(Scene.budget), 0))
-            .where(Scene.id.in_(sa.select(published.c.id)))
-            .group_by(Scene.domain)
-        ).all()
-    )
     editions = dict(
         session.execute(
             sa.select(Edition.list_kind, sa.func.count())

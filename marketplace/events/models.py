@@ -143,6 +143,7 @@ class EventPairing(Base):
         sa.UniqueConstraint(
             "event_id", "scene_id", "capability_id", name="uq_event_pairings_pair"
         ),
+        sa.Index("ix_event_pairings_scene_status", "scene_id", "status"),
     )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
@@ -182,6 +183,7 @@ class EventMeeting(Base):
         sa.UniqueConstraint(
             "event_id", "scene_id", "capability_id", name="uq_event_meetings_pair"
         ),
+        sa.Index("ix_event_meetings_scene_outcome", "scene_id", "outcome"),
     )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)

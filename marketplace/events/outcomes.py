@@ -19,6 +19,7 @@ from marketplace.events.services import get_event, meetings_of
 from marketplace.items.fields import Field, parse_fields
 from marketplace.items.services import apply_transition
 from marketplace.matches.models import MatchFeedback
+from marketplace.notifications import workflow as notices
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
 from marketplace.scenes.services import SCENES
@@ -82,6 +83,7 @@ def record_outcome(
     meeting.outcome_note, meeting.outcome_at = note.strip(), now
     _store_feedback(session, actor, meeting, now)
     _advance_scene(session, actor, meeting, now)
+    notices.notify_outcome(session, event, meeting, OUTCOMES[outcome], now=now)
     audit.record(
         session,
         actor,

@@ -41,6 +41,7 @@ from marketplace.matches.index import (
     platform_matcher,
     scene_item,
 )
+from marketplace.notifications import workflow as notices
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
 from matching import Item
@@ -286,6 +287,16 @@ def propose_pairings(
                 created_at=now,
             )
         )
+    notices.notify_proposed(
+        session,
+        event,
+        [
+            (chosen.scene_id, chosen.capability_id)
+            for chosen in proposal.pairings
+            if (chosen.scene_id, chosen.capability_id) not in locked
+        ],
+        now=now,
+    )
     event.proposal_summary = proposal_summary(proposal, now)
     event.updated_at = now
     session.flush()
@@ -485,6 +496,7 @@ def add_pairing(
     )
     event.updated_at = now
     session.flush()
+    notices.notify_proposed(session, event, [(scene_id, capability_id)], now=now)
     audit.record(
         session,
         actor,

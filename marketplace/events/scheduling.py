@@ -32,6 +32,7 @@ from marketplace.events.services import (
 from marketplace.events.timetable import (
     Slot,
 )
+from marketplace.notifications import workflow as notices
 from marketplace.policy import require
 
 
@@ -88,6 +89,7 @@ def schedule_event(
     except planner.PlanningError as error:
         raise Invalid(str(error), fields={"schedule": str(error)}) from None
     _store_meetings(session, event, pairings, current, result)
+    notices.notify_scheduled(session, event, result.meetings, previous, slots, now=now)
     event.status = "scheduled"
     event.schedule_report = {
         "meetings": len(result.meetings),

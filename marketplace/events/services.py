@@ -37,6 +37,7 @@ from marketplace.events.timetable import (
 from marketplace.integers import is_id, parse_int
 from marketplace.items.fields import Field, parse_fields
 from marketplace.items.services import can_view
+from marketplace.notifications import workflow as notices
 from marketplace.organizations.models import Organization
 from marketplace.policy import require
 from marketplace.scenes.models import Scene
@@ -398,6 +399,7 @@ def add_participants(
     event.participants.extend(added)
     event.updated_at = now
     session.flush()
+    notices.notify_invited(session, event, added, now=now)
     audit.record(
         session,
         actor,

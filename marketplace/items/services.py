@@ -26,6 +26,7 @@ from marketplace.items import workflow
 from marketplace.items.fields import Field, parse_fields
 from marketplace.matches import vectors
 from marketplace.matches.models import bump_index_version
+from marketplace.notifications import workflow as workflow_notices
 from marketplace.taxonomy import Taxonomy, get_taxonomy
 from matching import Embedder
 
@@ -445,6 +446,17 @@ def apply_transition(
     )
     if "published" in (item.status, target):
         bump_index_version(session, kind.plural)
+    workflow_notices.notify_item_transition(
+        session,
+        kind.name,
+        item,
+        actor,
+        source=item.status,
+        target=target,
+        target_label=workflow.STATUS_LABELS[target],
+        comment=comment,
+        now=now,
+    )
     item.status = target
     item.updated_at = now
     if target == "published":

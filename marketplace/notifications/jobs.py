@@ -18,6 +18,7 @@ from marketplace.notifications.mail import (
     MailSettings,
     digest_message,
 )
+from marketplace.notifications.store import store_notices
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,7 @@ def find_and_store_notices(app: Flask, now: datetime) -> str:
         reader.close()
     notices = [notice for group in found.values() for notice in group]
     with session_scope(app) as session:
-        created = services.store_notices(
-            session, notices, now=now, marks=searches.marks
-        )
+        created = store_notices(session, notices, now=now, marks=searches.marks)
     counts = "，".join(f"{kind} {len(group)}" for kind, group in found.items())
     return f"新通知 {created} 条（候选：{counts}）"
 

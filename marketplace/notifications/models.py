@@ -12,6 +12,19 @@ KINDS: dict[str, str] = {
     "renewal_request": "能力续期提醒",
     "strong_match": "新的高匹配",
     "saved_search": "保存的搜索有新结果",
+    # Workflow steps (notifications.workflow).
+    "item_submitted": "待审核",
+    "item_returned": "退回修改",
+    "item_approved": "审核通过",
+    "item_published": "已发布",
+    "item_withdrawn": "已撤回",
+    "item_expired": "已到期",
+    "item_progress": "进展更新",
+    "event_invitation": "活动邀请",
+    "pairing_proposed": "对接建议",
+    "meeting_scheduled": "洽谈排期",
+    "meeting_moved": "洽谈调整",
+    "meeting_outcome": "洽谈结果",
 }
 FREQUENCIES: dict[str, str] = {
     "daily": "每日摘要",

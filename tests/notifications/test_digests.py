@@ -11,7 +11,7 @@ from marketplace.jobs import JobRun
 from marketplace.notifications import jobs, services
 from marketplace.notifications.jobs import DigestDeliveryError, deliver_digests
 from marketplace.notifications.models import Digest, Notification
-from marketplace.notifications.services import Notice
+from marketplace.notifications.store import Notice, store_notices
 from marketplace.scheduler import run_job
 
 # 2026-11-23 is a Monday; 01:00 UTC is 09:00 in Shanghai.
@@ -35,7 +35,7 @@ def give_notices(app, user, count, *, at, title="新的场景机会", start=0):
         for i in range(count)
     ]
     with session_scope(app) as session:
-        services.store_notices(session, notices, now=at)
+        store_notices(session, notices, now=at)
 
 
 def prefer(db, user, email, frequency="daily"):

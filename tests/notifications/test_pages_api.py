@@ -4,9 +4,8 @@ import sqlalchemy as sa
 
 from marketplace.audit import AuditEntry
 from marketplace.db import session_scope, utcnow
-from marketplace.notifications import services
 from marketplace.notifications.models import Notification, SavedSearch
-from marketplace.notifications.services import Notice
+from marketplace.notifications.store import Notice, store_notices
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -17,7 +16,7 @@ def give(app, user, *titles):
         for i, t in enumerate(titles)
     ]
     with session_scope(app) as session:
-        services.store_notices(session, notices, now=utcnow())
+        store_notices(session, notices, now=utcnow())
     with session_scope(app) as session:
         return list(
             session.scalars(

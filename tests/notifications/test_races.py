@@ -9,7 +9,7 @@ from marketplace.accounts.models import User
 from marketplace.db import session_scope, utcnow
 from marketplace.notifications import services
 from marketplace.notifications.models import Digest, Notification
-from marketplace.notifications.services import Notice
+from marketplace.notifications.store import Notice, store_notices
 
 MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ def test_racing_digest_runs_send_one_email_per_user(
         db.get(User, user.id).email = f"user{number}@wuxi.example"
     db.commit()
     with session_scope(app) as session:
-        services.store_notices(
+        store_notices(
             session,
             [
                 Notice(u.id, "saved_search", "scene", i, "search:1", f"第{i}条", "", "")
