@@ -131,7 +131,8 @@ def build_views_blueprint(kind: items.ItemKind) -> Blueprint:
     @bp.get("/new")
     @access(kind.owner_role)
     def new() -> Any:
-        return render_form(None, {"contact_public": True}, {})
+        # Contact details stay private unless the owner ticks to publish them.
+        return render_form(None, {"contact_public": False}, {})
 
     @bp.post("/new")
     @access(kind.owner_role)

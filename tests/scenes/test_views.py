@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 from marketplace.scenes.models import Scene
@@ -170,3 +171,14 @@ def test_home_page_counts_by_domain(client, make_scene):
     make_scene(domain="文旅消费")
     page = client.get("/").get_data(as_text=True)
     assert "文旅消费" in page and "1 个场景" in page
+
+
+def test_a_new_form_leaves_contact_details_private_until_ticked(
+    client, make_user, login
+):
+    for role, path in (("unit", "/scenes/new"), ("vendor", "/capabilities/new")):
+        login(make_user(role))
+        page = client.get(path).get_data(as_text=True)
+        box = re.search(r'<input type="checkbox" name="contact_public"[^>]*>', page)
+        assert box is not None, path
+        assert "checked" not in box.group(0), path
